@@ -1,0 +1,1 @@
+"""Everything that talks with participants: channels, reply parser, dialogue, web endpoints."""

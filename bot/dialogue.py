@@ -1,0 +1,148 @@
+"""The dialogue, pure: given where a follow-up stands and what came in, what is recorded and said.
+
+It does no I/O and reads no clock. The survey's steps are data (`surveys.toml`); this module only
+knows the three kinds of step: a question, the invitation to send a fikahälsning, and the consent
+question that any photo brings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.replies import is_start, is_stop, parse_reply
+from bot.surveys import CONSENT, FINISHED, GREETING, Survey, SurveyBook
+
+
+@dataclass(frozen=True)
+class State:
+    step: str
+    resume_step: str | None = None
+    reprompted: bool = False
+
+
+@dataclass(frozen=True)
+class Incoming:
+    text: str = ""
+    button: str | None = None  # "<question>=<option>" from a tapped button
+    photos: int = 0
+
+
+@dataclass(frozen=True)
+class Say:
+    """One message to write into the outbox, by kind; the renderer turns it into words."""
+
+    kind: str
+    question: str | None = None
+    options: tuple[str, ...] = ()
+    first: bool = False
+    consent: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    state: State
+    outcome: str
+    say: tuple[Say, ...] = ()
+    answers: tuple[tuple[str, str], ...] = ()
+    greeting_words: str | None = None  # a new fikahälsning with these words
+    greeting_photos: int = 0
+    consent: str | None = None  # the answer to the consent question, for waiting greetings
+    opt: str | None = None  # "out" or "in"
+
+    @property
+    def answered_all(self) -> bool:
+        return self.state.step in (GREETING, FINISHED) and self.state.resume_step is None
+
+
+class Dialogue:
+    def __init__(self, book: SurveyBook) -> None:
+        self.book = book
+
+    def prompt(self, survey: Survey, step: str, *, first: bool = False) -> tuple[Say, ...]:
+        if step == GREETING:
+            return (Say("greeting_invite"),)
+        if step == CONSENT:
+            return (Say("consent", question=CONSENT, options=self.book.consent.options),)
+        if step == FINISHED:
+            return (Say("thanks"),)
+        question = survey.questions[step]
+        return (Say("question", question=step, options=question.options, first=first),)
+
+    def start(self, survey: Survey) -> Turn:
+        first = survey.steps[0]
+        return Turn(State(first), "started", self.prompt(survey, first, first=True))
+
+    def options_for(self, survey: Survey, step: str) -> tuple[str, ...]:
+        if step == CONSENT:
+            return self.book.consent.options
+        question = survey.questions.get(step)
+        return question.options if question else ()
+
+    def respond(self, survey: Survey, state: State, incoming: Incoming) -> Turn:
+        """What a participant's message means at this step, and what to say back."""
+        text = incoming.text
+        if incoming.button is None and not incoming.photos:
+            if is_stop(text):
+                return Turn(state, "opted_out", (Say("opted_out"),), opt="out")
+            if is_start(text):
+                return Turn(state, "opted_in", (Say("opted_in"),), opt="in")
+        if incoming.photos:
+            return self._photo(survey, state, incoming)
+        if incoming.button is not None:
+            return self._button(survey, state, incoming.button)
+        if state.step == GREETING:
+            return self._greeting_words(survey, state, text)
+        if state.step == FINISHED:
+            return Turn(state, "after_finish")
+        return self._answer(survey, state, text)
+
+    def _photo(self, survey: Survey, state: State, incoming: Incoming) -> Turn:
+        words = incoming.text.strip()
+        if state.step == CONSENT:
+            # more photos of the same moment: the consent question is already asked
+            return Turn(state, "greeting", greeting_words=words, greeting_photos=incoming.photos)
+        resume = None if state.step in (GREETING, FINISHED) else state.step
+        return Turn(
+            State(CONSENT, resume_step=resume),
+            "greeting",
+            self.prompt(survey, CONSENT),
+            greeting_words=words,
+            greeting_photos=incoming.photos,
+        )
+
+    def _button(self, survey: Survey, state: State, button: str) -> Turn:
+        question, _, value = button.partition("=")
+        # a tap on an old message's button, or a second tap, changes nothing
+        if question != state.step or value not in self.options_for(survey, state.step):
+            return Turn(state, "stale_button")
+        return self._accept(survey, state, value, raw=value)
+
+    def _answer(self, survey: Survey, state: State, text: str) -> Turn:
+        options = self.options_for(survey, state.step)
+        reply = parse_reply(text, options)
+        if reply.intent == "answer" and reply.value is not None:
+            return self._accept(survey, state, reply.value, raw=text)
+        if state.reprompted:
+            # one re-prompt only: a second would nag; the raw text stays for the coordinator
+            return Turn(state, "not_understood")
+        say = Say("reprompt", question=state.step, options=options)
+        return Turn(replace(state, reprompted=True), "reprompted", (say,))
+
+    def _accept(self, survey: Survey, state: State, value: str, raw: str) -> Turn:
+        if state.step == CONSENT:
+            following = state.resume_step or FINISHED
+            say: tuple[Say, ...] = (Say("thanks_greeting", consent=value),)
+            if following != FINISHED:
+                say += self.prompt(survey, following)
+            return Turn(State(following), "consent", say, consent=value)
+        following = survey.after(state.step)
+        say = self.prompt(survey, following)
+        return Turn(State(following), "answered", say, answers=((state.step, value),))
+
+    def _greeting_words(self, survey: Survey, state: State, text: str) -> Turn:
+        reply = parse_reply(text, ("yes", "no"))
+        if reply.intent == "answer" and reply.value == "no":
+            return Turn(State(FINISHED), "declined_greeting", (Say("thanks"),))
+        if reply.intent == "answer" or not text.strip():
+            return Turn(state, "waiting_for_photo")
+        return Turn(State(FINISHED), "greeting", (Say("thanks"),), greeting_words=text.strip())

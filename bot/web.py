@@ -1,0 +1,96 @@
+"""The web endpoints: health, the matches API; the channels' webhooks join here as they arrive."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from store import intake
+from store.models import ApiKey, Programme
+
+log = logging.getLogger(__name__)
+MAX_BODY = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WebContext:
+    sessions: async_sessionmaker[AsyncSession]
+    survey_days: Mapping[str, int]
+    default_region: str
+    clock: Callable[[], datetime]
+
+
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def create_web_app(ctx: WebContext) -> Starlette:
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with ctx.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure of the database means unhealthy
+            log.warning("health check: database unavailable (%s)", type(exc).__name__)
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def post_matches(request: Request) -> JSONResponse:
+        auth = request.headers.get("authorization", "")
+        scheme, _, key = auth.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return _error(401, "send the API key as 'Authorization: Bearer KEY'")
+        digest = hashlib.sha256(key.strip().encode()).hexdigest()
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY:
+            return _error(413, f"body larger than {MAX_BODY} bytes")
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return _error(413, f"body larger than {MAX_BODY} bytes")
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "body is not JSON")
+        async with ctx.sessions() as session:
+            api_key = await session.scalar(
+                select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+            )
+            if api_key is None:
+                return _error(401, "unknown or revoked API key")
+            rows, errors = intake.read_json(body, ctx.default_region)
+            if errors:
+                return _error(
+                    422,
+                    "nothing was imported",
+                    errors=[{"where": e.where, "reason": e.reason} for e in errors],
+                )
+            programme = await session.get_one(Programme, api_key.programme_id)
+            result = await intake.apply(session, programme, rows, ctx.clock(), ctx.survey_days)
+            await session.commit()
+        return JSONResponse(
+            {
+                "matches_created": result.matches_created,
+                "matches_changed": result.matches_changed,
+                "participants_created": result.participants_created,
+                "participants_changed": result.participants_changed,
+                "followups_created": result.followups_created,
+                "followups_moved": result.followups_moved,
+            }
+        )
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/api/matches", post_matches, methods=["POST"]),
+        ]
+    )

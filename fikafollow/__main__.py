@@ -1,0 +1,3 @@
+from fikafollow.cli import main
+
+raise SystemExit(main())

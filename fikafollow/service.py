@@ -1,0 +1,77 @@
+"""`fikafollow serve`: the web app and the scheduled passes in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.web import WebContext, create_web_app
+from fikafollow.app import App
+from fikafollow.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
+    app = App(settings)
+    await app.start()
+    await app.programme(None, utc_now())
+    web = create_web_app(
+        WebContext(
+            sessions=app.sessions,
+            survey_days=app.book.days(),
+            default_region=settings.default_region,
+            clock=utc_now,
+        )
+    )
+
+    async def tick() -> None:
+        try:
+            result = await app.tick(utc_now)
+            if result.dispatch.started or result.drain.sent or result.drain.failed:
+                log.info(
+                    "tick: started %s, sent %s, retried %s, failed %s",
+                    result.dispatch.started,
+                    result.drain.sent,
+                    result.drain.retried,
+                    result.drain.failed,
+                )
+        except Exception:
+            # a failing pass must not stop the schedule; the next one tries again
+            log.exception("tick failed")
+
+    # APScheduler only triggers; the database's claims make a doubled pass harmless
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=settings.tick_seconds,
+        next_run_time=utc_now(),
+        max_instances=1,
+        coalesce=True,
+        id="tick",
+    )
+    config = uvicorn.Config(
+        web,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        log_level=settings.log_level.lower(),
+        access_log=False,  # request lines carry phone numbers in webhook query strings
+    )
+    server = uvicorn.Server(config)
+    scheduler.start()
+    try:
+        await server.serve()
+    finally:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)
+        await app.close()
+    return 0

@@ -1,0 +1,1 @@
+"""What is said: the message catalogue in five languages and the per-channel templates."""

@@ -1,0 +1,1 @@
+"""When things happen: passes that are functions of `now`, and the wiring that triggers them."""

@@ -1,0 +1,1 @@
+"""What is remembered: models, sessions, migrations and the queries on them."""

@@ -1,0 +1,44 @@
+"""The inbox: each inbound event stored once, keyed by the provider's id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import InboxEvent
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    channel: str,
+    provider_id: str,
+    sender: str,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> InboxEvent | None:
+    """Store the event; None when it was stored before (a retried webhook changes nothing)."""
+    values = {
+        "channel": channel,
+        "provider_id": provider_id,
+        "sender": sender,
+        "text": text,
+        "payload": payload,
+        "received_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(InboxEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(InboxEvent.id)
+    )
+    new_id = await session.scalar(stmt)
+    if new_id is None:
+        return None
+    return await session.get(InboxEvent, new_id)

@@ -1,0 +1,395 @@
+"""Intake: matches arrive as CSV rows or JSON, are checked whole, and become follow-ups.
+
+Nothing is written unless every row is good, so a coordinator fixes the file and imports it again;
+importing the same rows twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import FollowUp, Match, MatchMember, Participant, Programme
+from store.programmes import send_window
+
+COLUMNS = (
+    "match_id",
+    "matched_on",
+    "kind",
+    "participant_id",
+    "first_name",
+    "role",
+    "language",
+    "channel",
+    "phone",
+    "email",
+    "gender",
+)
+KINDS = ("individual", "family")
+ROLES = ("newcomer", "established")
+LANGUAGES = ("sv", "en", "ar", "ti", "fa")
+CHANNELS = ("telegram", "sms", "email")
+GENDERS = ("woman", "man", "other")
+_MAX = {"match_id": 100, "participant_id": 100, "first_name": 200}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One participant in one match, checked and normalised."""
+
+    where: str
+    match_id: str
+    matched_on: date
+    kind: str
+    participant_id: str
+    first_name: str
+    role: str
+    language: str
+    channel: str
+    phone: str | None
+    email: str | None
+    gender: str | None
+
+
+@dataclass(frozen=True)
+class RowError:
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class IntakeResult:
+    matches_created: int = 0
+    matches_changed: int = 0
+    participants_created: int = 0
+    participants_changed: int = 0
+    followups_created: int = 0
+    followups_moved: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(
+            (
+                self.matches_created,
+                self.matches_changed,
+                self.participants_created,
+                self.participants_changed,
+                self.followups_created,
+                self.followups_moved,
+            )
+        )
+
+
+def _text(record: Mapping[str, object], key: str) -> str:
+    value = record.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def check_record(record: Mapping[str, object], where: str, region: str) -> Row | list[RowError]:
+    """Check one participant record; values of personal fields are never echoed back."""
+    errors: list[str] = []
+    values = {key: _text(record, key) for key in COLUMNS}
+    for key in ("match_id", "participant_id", "first_name"):
+        if not values[key]:
+            errors.append(f"{key} is empty")
+        elif len(values[key]) > _MAX[key]:
+            errors.append(f"{key} is longer than {_MAX[key]} characters")
+    matched_on: date | None = None
+    try:
+        matched_on = date.fromisoformat(values["matched_on"])
+        if len(values["matched_on"]) != 10:
+            raise ValueError
+    except ValueError:
+        errors.append(f"matched_on {values['matched_on']!r} is not a date like 2026-05-14")
+    for key, allowed in (
+        ("kind", KINDS),
+        ("role", ROLES),
+        ("language", LANGUAGES),
+        ("channel", CHANNELS),
+    ):
+        if values[key].lower() not in allowed:
+            errors.append(f"{key} {values[key]!r} is not one of {', '.join(allowed)}")
+    gender = values["gender"].lower() or None
+    if gender is not None and gender not in GENDERS:
+        errors.append(f"gender {values['gender']!r} is not one of {', '.join(GENDERS)} or empty")
+    phone = _phone(values["phone"], region, errors)
+    email = _email(values["email"], errors)
+    channel = values["channel"].lower()
+    if channel == "sms" and phone is None and values["phone"] == "":
+        errors.append("channel is sms but phone is empty")
+    if channel == "email" and email is None and values["email"] == "":
+        errors.append("channel is email but email is empty")
+    if errors or matched_on is None:
+        return [RowError(where, reason) for reason in errors]
+    return Row(
+        where=where,
+        match_id=values["match_id"],
+        matched_on=matched_on,
+        kind=values["kind"].lower(),
+        participant_id=values["participant_id"],
+        first_name=values["first_name"],
+        role=values["role"].lower(),
+        language=values["language"].lower(),
+        channel=channel,
+        phone=phone,
+        email=email,
+        gender=gender,
+    )
+
+
+def _phone(raw: str, region: str, errors: list[str]) -> str | None:
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        errors.append("phone is not a phone number")
+        return None
+    if not phonenumbers.is_valid_number(number):
+        errors.append("phone is not a valid number (check the digits and the country code)")
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _email(raw: str, errors: list[str]) -> str | None:
+    if not raw:
+        return None
+    try:
+        return validate_email(raw, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        errors.append(f"email is not valid: {exc}")
+        return None
+
+
+def check_consistency(rows: Iterable[Row]) -> list[RowError]:
+    """Rules across rows: a match is one date and kind with two or more people, a person is one."""
+    errors: list[RowError] = []
+    first_of_match: dict[str, Row] = {}
+    first_of_person: dict[str, Row] = {}
+    members: dict[str, list[Row]] = {}
+    for row in rows:
+        match = first_of_match.setdefault(row.match_id, row)
+        if (match.matched_on, match.kind) != (row.matched_on, row.kind):
+            errors.append(
+                RowError(
+                    row.where, f"match {row.match_id} has another date or kind at {match.where}"
+                )
+            )
+        person = first_of_person.setdefault(row.participant_id, row)
+        if _person(person) != _person(row):
+            errors.append(
+                RowError(
+                    row.where,
+                    f"participant {row.participant_id} has other details at {person.where}",
+                )
+            )
+        seen = members.setdefault(row.match_id, [])
+        if any(other.participant_id == row.participant_id for other in seen):
+            errors.append(
+                RowError(row.where, f"participant {row.participant_id} is twice in {row.match_id}")
+            )
+        seen.append(row)
+    for match_id, rows_of_match in members.items():
+        if len(rows_of_match) < 2:
+            errors.append(
+                RowError(rows_of_match[0].where, f"match {match_id} has only one participant")
+            )
+    return errors
+
+
+def _person(row: Row) -> tuple[object, ...]:
+    return (
+        row.first_name,
+        row.role,
+        row.language,
+        row.channel,
+        row.phone,
+        row.email,
+        row.gender,
+    )
+
+
+def read_csv(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
+    """Parse and check a whole CSV file (UTF-8, with or without BOM)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [RowError("file", f"is not UTF-8 (byte {exc.start}); save it as CSV UTF-8")]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        return [], [RowError("line 1", f"missing columns: {', '.join(missing)}")]
+    reader.fieldnames = header
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    for record in reader:
+        where = f"line {reader.line_num}"
+        if None in record:
+            errors.append(RowError(where, "has more fields than the header"))
+            continue
+        if all(not (v or "").strip() for v in record.values()):
+            continue  # spreadsheets leave blank lines at the end
+        checked = check_record(record, where, region)
+        if isinstance(checked, list):
+            errors.extend(checked)
+        else:
+            rows.append(checked)
+    if not rows and not errors:
+        errors.append(RowError("file", "has no rows"))
+    errors.extend(check_consistency(rows))
+    return rows, errors
+
+
+def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
+    """Check the API's body: {"matches": [{match_id, matched_on, kind, participants: [...]}]}."""
+    if not isinstance(body, dict) or not isinstance(body.get("matches"), list):
+        return [], [RowError("body", 'must be an object with a list "matches"')]
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    for i, match in enumerate(body["matches"]):
+        where = f"matches[{i}]"
+        if not isinstance(match, dict) or not isinstance(match.get("participants"), list):
+            errors.append(RowError(where, 'must be an object with a list "participants"'))
+            continue
+        for j, person in enumerate(match["participants"]):
+            if not isinstance(person, dict):
+                errors.append(RowError(f"{where}.participants[{j}]", "must be an object"))
+                continue
+            record = {**person, **{k: match.get(k) for k in ("match_id", "matched_on", "kind")}}
+            checked = check_record(record, f"{where}.participants[{j}]", region)
+            if isinstance(checked, list):
+                errors.extend(checked)
+            else:
+                rows.append(checked)
+    if not rows and not errors:
+        errors.append(RowError("body", "has no matches"))
+    errors.extend(check_consistency(rows))
+    return rows, errors
+
+
+async def apply(
+    session: AsyncSession,
+    programme: Programme,
+    rows: list[Row],
+    now: datetime,
+    survey_days: Mapping[str, int],
+) -> IntakeResult:
+    """Write checked rows (the caller commits). Same rows again: nothing changes.
+
+    `survey_days` says how many days after the first meeting each survey is due.
+    """
+    result = IntakeResult()
+    window = send_window(programme)
+    surveys = [name for name in programme.surveys.split(",") if name]
+    people: dict[str, Participant] = {}
+    for row in rows:
+        if row.participant_id in people:
+            continue
+        person = await session.scalar(
+            select(Participant).where(
+                Participant.programme_id == programme.id,
+                Participant.external_id == row.participant_id,
+            )
+        )
+        fields = {
+            "first_name": row.first_name,
+            "role": row.role,
+            "language": row.language,
+            "channel": row.channel,
+            "phone": row.phone,
+            "email": row.email,
+            "gender": row.gender,
+        }
+        if person is None:
+            person = Participant(
+                programme_id=programme.id,
+                external_id=row.participant_id,
+                created_at=now,
+                updated_at=now,
+                **fields,
+            )
+            session.add(person)
+            result.participants_created += 1
+        elif any(getattr(person, k) != v for k, v in fields.items()):
+            for key, value in fields.items():
+                setattr(person, key, value)
+            person.updated_at = now
+            result.participants_changed += 1
+        people[row.participant_id] = person
+    await session.flush()
+
+    by_match: dict[str, list[Row]] = {}
+    for row in rows:
+        by_match.setdefault(row.match_id, []).append(row)
+    for match_id, match_rows in by_match.items():
+        first = match_rows[0]
+        match = await session.scalar(
+            select(Match).where(Match.programme_id == programme.id, Match.external_id == match_id)
+        )
+        moved_date = False
+        if match is None:
+            match = Match(
+                programme_id=programme.id,
+                external_id=match_id,
+                matched_on=first.matched_on,
+                kind=first.kind,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(match)
+            await session.flush()
+            result.matches_created += 1
+        elif (match.matched_on, match.kind) != (first.matched_on, first.kind):
+            moved_date = match.matched_on != first.matched_on
+            match.matched_on, match.kind, match.updated_at = first.matched_on, first.kind, now
+            result.matches_changed += 1
+        existing = set(
+            await session.scalars(
+                select(MatchMember.participant_id).where(MatchMember.match_id == match.id)
+            )
+        )
+        for row in match_rows:
+            pid = people[row.participant_id].id
+            if pid not in existing:
+                session.add(MatchMember(match_id=match.id, participant_id=pid))
+                existing.add(pid)
+        followups = {
+            (f.participant_id, f.survey): f
+            for f in await session.scalars(select(FollowUp).where(FollowUp.match_id == match.id))
+        }
+        for pid in sorted(existing):
+            for survey in surveys:
+                due = window.due_at(match.matched_on, survey_days[survey])
+                # imported late: still followed up, at the next time we may write
+                due = max(due, window.next_allowed(now))
+                followup = followups.get((pid, survey))
+                if followup is None:
+                    session.add(
+                        FollowUp(
+                            programme_id=programme.id,
+                            match_id=match.id,
+                            participant_id=pid,
+                            survey=survey,
+                            due_at=due,
+                            status="scheduled",
+                        )
+                    )
+                    result.followups_created += 1
+                elif moved_date and followup.status == "scheduled" and followup.due_at != due:
+                    followup.due_at = due
+                    result.followups_moved += 1
+    await session.flush()
+    return result

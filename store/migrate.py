@@ -1,0 +1,69 @@
+"""Schema migrations (Alembic), run on an open async connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# any constant works; it only has to be the same in every process of this service
+_PG_LOCK_KEY = 0x66696B61
+
+
+class SchemaBehind(Exception):
+    """The database has tables but an older schema; an operator must run `db upgrade`."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _lock(connection: Connection) -> None:
+    # two processes starting on an empty PostgreSQL database must not both create the tables;
+    # SQLite's BEGIN IMMEDIATE already serialises them
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
+def _upgrade(connection: Connection) -> None:
+    _lock(connection)
+    command.upgrade(alembic_config(connection), "head")
+
+
+def _ensure(connection: Connection) -> None:
+    _lock(connection)
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current == head_revision():
+        return
+    if current is None and not inspect(connection).get_table_names():
+        command.upgrade(alembic_config(connection), "head")
+        return
+    raise SchemaBehind(
+        f"the database schema is at {current or 'an unknown version'}, this version needs "
+        f"{head_revision()}: run `fikafollow db upgrade` (after a backup)"
+    )
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest version."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)
+
+
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """Create the schema in an empty database; refuse to run on an older one."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_ensure)

@@ -1,0 +1,227 @@
+"""The tables. Times are stored as UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite keeps no zone; store naive UTC everywhere and hand back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Programme(Base):
+    __tablename__ = "programme"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    send_hour: Mapped[int] = mapped_column(Integer, default=10)
+    # minutes after local midnight; start > end means the quiet time spans midnight
+    quiet_start: Mapped[int] = mapped_column(Integer, default=20 * 60)
+    quiet_end: Mapped[int] = mapped_column(Integer, default=9 * 60)
+    surveys: Mapped[str] = mapped_column(String(200), default="three_weeks")
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"))
+    # sha256 of a 256-bit random key: a slow hash buys nothing for keys nobody can guess
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("programme_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    gender: Mapped[str | None] = mapped_column(String(10))
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    opted_out_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Match(Base):
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("programme_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    matched_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MatchMember(Base):
+    __tablename__ = "match_member"
+
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id"), primary_key=True, index=True
+    )
+
+
+class FollowUp(Base):
+    __tablename__ = "followup"
+    __table_args__ = (
+        UniqueConstraint("match_id", "participant_id", "survey"),
+        Index("ix_followup_status_due", "status", "due_at"),
+        Index("ix_followup_participant_status", "participant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"))
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    survey: Mapped[str] = mapped_column(String(50))
+    due_at: Mapped[datetime]
+    # scheduled → active (asking) → done (all questions answered; a photo is still welcome)
+    # or expired / cancelled
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    step: Mapped[str | None] = mapped_column(String(50))
+    # the step a photo interrupted, to go back to once consent is given
+    resume_step: Mapped[str | None] = mapped_column(String(50))
+    reprompted: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    started_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"))
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followup.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5))
+    kind: Mapped[str] = mapped_column(String(40))
+    question: Mapped[str | None] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]]
+    # pending → sending (claimed) → sent | failed | cancelled; a claim that ran out is due again
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class InboxEvent(Base):
+    """One inbound event exactly as received, stored once per provider id."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    provider_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(320))
+    text: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followup.id"), index=True)
+    # what became of it: answered, reprompted, not_understood, greeting, consent, opted_out,
+    # opted_in, unknown_sender, no_open_followup
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+
+class Answer(Base):
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("followup_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followup.id"))
+    question: Mapped[str] = mapped_column(String(50))
+    value: Mapped[str] = mapped_column(String(20))
+    raw_text: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(20))
+    inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id"))
+    answered_at: Mapped[datetime]
+
+
+class Greeting(Base):
+    """A fikahälsning: a photo and/or a few words, shared only with consent."""
+
+    __tablename__ = "greeting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followup.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id"))
+    words: Mapped[str] = mapped_column(Text, default="")
+    photo_path: Mapped[str | None] = mapped_column(String(500))
+    photo_type: Mapped[str | None] = mapped_column(String(50))
+    consent: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+    consent_at: Mapped[datetime | None]

@@ -1,0 +1,117 @@
+"""The outbox: every outgoing message is a row first, written with the change that causes it.
+
+A sender claims rows with a lease, so two senders never take the same row and a sender that dies
+mid-send gives its rows back when the lease runs out (delivery is at least once; the lease is
+long compared with one send, so a second delivery needs a crash between send and record).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import OutboxMessage
+
+LEASE = timedelta(minutes=5)
+
+
+def enqueue(
+    session: AsyncSession,
+    *,
+    programme_id: str,
+    participant_id: int,
+    followup_id: int | None,
+    channel: str,
+    address: str,
+    language: str,
+    kind: str,
+    question: str | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> OutboxMessage:
+    row = OutboxMessage(
+        programme_id=programme_id,
+        participant_id=participant_id,
+        followup_id=followup_id,
+        channel=channel,
+        address=address,
+        language=language,
+        kind=kind,
+        question=question,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+async def claim(
+    session: AsyncSession, channel: str, now: datetime, limit: int
+) -> list[OutboxMessage]:
+    """Take up to `limit` rows that are due on `channel`; safe with several senders at once."""
+    due = or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+    ids = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.channel == channel, due)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), due)
+        .values(
+            status="sending",
+            claimed_until=now + LEASE,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list((await session.scalars(stmt)).all())
+    return sorted(rows, key=lambda r: r.id)
+
+
+async def mark_sent(
+    session: AsyncSession, outbox_id: int, provider_id: str | None, now: datetime
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="sent", provider_id=provider_id, sent_at=now, claimed_until=None)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession, outbox_id: int, reason: str, retry_at: datetime
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="pending", last_error=reason, next_attempt_at=retry_at, claimed_until=None)
+    )
+
+
+async def mark_failed(session: AsyncSession, outbox_id: int, reason: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="failed", last_error=reason, claimed_until=None)
+    )
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {status: n for status, n in rows.tuples()}

@@ -1,0 +1,64 @@
+"""Photos of fikahälsningar: checked, re-encoded and stripped of EXIF/GPS before they are kept.
+
+A refugee's location is not ours to keep, so nothing of the original file survives but its pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 15 * 1024 * 1024
+# a 12-megapixel phone photo is 12e6; far beyond that is a decompression bomb, not a photo
+MAX_PIXELS = 50_000_000
+LONGEST_SIDE = 2048
+ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "HEIF", "MPO"}
+
+
+class PhotoRejected(Exception):
+    """Not a photo we keep; `reason` is one of too_big, not_an_image, too_many_pixels."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    path: str  # relative to the photo folder
+    content_type: str
+    width: int
+    height: int
+
+
+class PhotoStore:
+    def __init__(self, root: Path, max_bytes: int = MAX_BYTES) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def save(self, data: bytes) -> StoredPhoto:
+        if len(data) > self.max_bytes:
+            raise PhotoRejected("too_big")
+        try:
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in ACCEPTED:
+                    raise PhotoRejected("not_an_image")
+                width, height = probe.size
+                if width * height > MAX_PIXELS:
+                    raise PhotoRejected("too_many_pixels")
+                probe.load()
+                # turn the picture the way the phone meant, then forget every tag
+                upright = ImageOps.exif_transpose(probe).convert("RGB")
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise PhotoRejected("not_an_image") from exc
+        upright.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
+        out = io.BytesIO()
+        upright.save(out, format="JPEG", quality=85, optimize=True)
+        name = f"{secrets.token_hex(16)}.jpg"
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / name).write_bytes(out.getvalue())
+        return StoredPhoto(name, "image/jpeg", upright.width, upright.height)

@@ -1,0 +1,105 @@
+"""Queries for exports and summaries."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator, Collection
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Answer, FollowUp, Greeting, InboxEvent, Match, OutboxMessage, Participant
+
+ANSWER_COLUMNS = (
+    "match_id",
+    "participant_id",
+    "language",
+    "channel",
+    "question",
+    "answer",
+    "raw_text",
+    "answered_at",
+)
+
+
+async def answer_rows(
+    session: AsyncSession, programme_id: str, questions: Collection[str]
+) -> AsyncIterator[dict[str, str]]:
+    """One row per understood answer to a survey question, oldest first."""
+    stmt = (
+        select(Answer, FollowUp, Participant, Match)
+        .join(FollowUp, FollowUp.id == Answer.followup_id)
+        .join(Participant, Participant.id == FollowUp.participant_id)
+        .join(Match, Match.id == FollowUp.match_id)
+        .where(FollowUp.programme_id == programme_id, Answer.question.in_(list(questions)))
+        .order_by(Answer.answered_at, Answer.id)
+    )
+    for answer, _followup, participant, match in (await session.execute(stmt)).tuples():
+        yield {
+            "match_id": match.external_id,
+            "participant_id": participant.external_id,
+            "language": participant.language,
+            "channel": answer.channel,
+            "question": answer.question,
+            "answer": answer.value,
+            "raw_text": answer.raw_text,
+            "answered_at": _iso(answer.answered_at),
+        }
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+async def summary(session: AsyncSession, programme_id: str) -> dict[str, dict[str, int]]:
+    """Counts for the end of a demo or a tick: follow-ups, outbox, inbox outcomes, answers."""
+    followups = await session.execute(
+        select(FollowUp.status, func.count())
+        .where(FollowUp.programme_id == programme_id)
+        .group_by(FollowUp.status)
+    )
+    out = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.programme_id == programme_id)
+        .group_by(OutboxMessage.status)
+    )
+    inbound = await session.execute(
+        select(InboxEvent.outcome, func.count())
+        .join(Participant, Participant.id == InboxEvent.participant_id)
+        .where(Participant.programme_id == programme_id)
+        .group_by(InboxEvent.outcome)
+    )
+    answers = await session.execute(
+        select(Answer.question, Answer.value, func.count())
+        .join(FollowUp, FollowUp.id == Answer.followup_id)
+        .where(FollowUp.programme_id == programme_id)
+        .group_by(Answer.question, Answer.value)
+    )
+    greetings = await session.execute(
+        select(Greeting.consent, func.count())
+        .join(FollowUp, FollowUp.id == Greeting.followup_id)
+        .where(FollowUp.programme_id == programme_id)
+        .group_by(Greeting.consent)
+    )
+    return {
+        "follow-ups": {str(k): n for k, n in followups.tuples()},
+        "outbox": {str(k): n for k, n in out.tuples()},
+        "replies": {str(k): n for k, n in inbound.tuples()},
+        "answers": {f"{q}={v}": n for q, v, n in answers.tuples()},
+        "fikahälsningar by consent": {str(k or "not asked"): n for k, n in greetings.tuples()},
+    }
+
+
+async def write_answers_csv(
+    session: AsyncSession, programme_id: str, questions: Collection[str], target: TextIO
+) -> int:
+    """The answers export (columns ANSWER_COLUMNS); returns the number of rows."""
+    writer = csv.DictWriter(target, fieldnames=ANSWER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    async for row in answer_rows(session, programme_id, questions):
+        writer.writerow(row)
+        count += 1
+    return count
