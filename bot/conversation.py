@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from messages.render import Catalogue
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +19,7 @@ from bot.dialogue import Dialogue, Incoming, Say, State, Turn
 from bot.reach import ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import SurveyBook
+from messages.render import Catalogue
 from store import inbox, outbox
 from store.models import (
     Answer,
@@ -297,13 +297,17 @@ class Conversation:
             params: dict[str, object] = {
                 "programme": programme.name,
                 "first_name": participant.first_name,
-                "partner": partner,
             }
-            if say.question is not None:
-                params.update(question=say.question, options=say.options, first=say.first)
-            if say.kind == "consent":
+            # each kind takes exactly its own parameters; the renderer refuses others
+            if say.kind == "question":
+                params.update(
+                    question=say.question, options=say.options, first=say.first, partner=partner
+                )
+            elif say.kind == "reprompt":
+                params.update(question=say.question, options=say.options)
+            elif say.kind == "consent":
                 params["options"] = say.options
-            if say.kind == "thanks_greeting":
+            elif say.kind == "thanks_greeting":
                 params["consent"] = say.consent
             rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
             outbox.enqueue(

@@ -140,7 +140,8 @@ class Dialogue:
         return Turn(State(following), "answered", say, answers=((state.step, value),))
 
     def _greeting_words(self, survey: Survey, state: State, text: str) -> Turn:
-        reply = parse_reply(text, ("yes", "no"))
+        # "yes"/"maybe" here means "I might send one", not a greeting of its own
+        reply = parse_reply(text, ("yes", "maybe", "no"))
         if reply.intent == "answer" and reply.value == "no":
             return Turn(State(FINISHED), "declined_greeting", (Say("thanks"),))
         if reply.intent == "answer" or not text.strip():

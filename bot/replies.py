@@ -195,11 +195,12 @@ NUMBER_WORDS: dict[str, tuple[str, ...]] = {
     "ti": ("ቁጽሪ", "መልሲ"),
 }
 
-# Politeness that changes nothing: "stop please", "1 tack", "توقف من فضلك".
+# Politeness and objects that change nothing: "stop please", "1 tack", "توقف من فضلك",
+# "stop sending me messages".
 FILLER_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": ("tack", "snälla", "nu", "mig", "hej"),
+    "sv": ("tack", "snälla", "nu", "mig", "hej", "meddelanden", "sms"),
     "en": ("please", "pls", "plz", "thanks", "thank", "you", "thx", "now", "me", "hi", "hello",
-           "hey"),
+           "hey", "it", "messages", "texts", "sms"),
     "ar": ("شكرا", "شكراً", "من", "فضلك", "لو", "سمحت", "رجاء", "الرجاء", "مرحبا"),
     "fa": ("لطفا", "لطفاً", "ممنون", "مرسی", "متشکرم", "سلام"),
     "ti": ("ብኽብረትካ", "ብኽብረትኪ", "ብኽብረትኩም", "የቐንየለይ", "ሰላም"),
@@ -543,7 +544,7 @@ def is_start(text: str) -> bool:
 class _Signal:
     value: str
     kind: _Kind
-    position: int  # word position where the phrase starts
+    last: int  # word position where the phrase ends
     clause: int
 
 
@@ -592,7 +593,7 @@ def _read(folded: str) -> _Reading:
                 value = entry.value
                 if entry.kind == "meeting" and value == YES and word_position <= negated_until:
                     value = NO
-                reading.words.append(_Signal(value, entry.kind, word_position, clause))
+                reading.words.append(_Signal(value, entry.kind, end - 1, clause))
                 # "we did not meet", "aldrig träffats": a no-phrase with a negator in it keeps
                 # negating what follows.
                 if value == NO and any(word in _NEGATORS for word in phrase):
@@ -610,7 +611,7 @@ def _read(folded: str) -> _Reading:
                     if (
                         signal.kind == "meeting"
                         and signal.clause == clause
-                        and signal.position >= word_position - _POST_NEGATION_REACH
+                        and signal.last >= word_position - _POST_NEGATION_REACH
                     ):
                         signal.value = NO
         elif word in _CLAUSE_BREAK_WORDS:

@@ -168,7 +168,7 @@ async def _waiting_without_channel(app: App) -> dict[str, int]:
             )
             .group_by(OutboxMessage.channel)
         )
-        return dict(rows.tuples().all())
+        return {channel: count for channel, count in rows}
 
 
 async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> int:
@@ -236,14 +236,14 @@ async def cmd_programme(app: App, args: argparse.Namespace, out: TextIO) -> int:
     async with app.sessions.begin() as session:
         programme = await session.get(Programme, args.id)
         if programme is None:
-            quiet = parse_quiet_hours(checked.quiet_hours)
+            start, end = parse_quiet_hours(checked.quiet_hours)
             programme = Programme(
                 id=args.id,
                 name=args.name or args.id,
                 timezone=checked.timezone,
                 send_hour=checked.send_hour,
-                quiet_start=quiet[0],
-                quiet_end=quiet[1],
+                quiet_start=start,
+                quiet_end=end,
                 surveys="three_weeks",
                 created_at=now,
             )
@@ -265,6 +265,8 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
         from fikafollow.demo import run_demo
 
+        # the demo's reader wants the conversation, not the service's log lines
+        logging.getLogger().setLevel(logging.WARNING)
         return await run_demo(args.dir, out)
     if args.command == "serve":
         from fikafollow.service import serve

@@ -7,7 +7,9 @@ Everything else — intake, schedule, outbox, dialogue, reply parser, catalogue 
 
 from __future__ import annotations
 
+import functools
 import io
+import itertools
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,9 +52,21 @@ def say(text: str) -> Act:
 # who answers what; P06 never answers, P04 first writes something the parser cannot read
 SCRIPT: dict[str, list[Act]] = {
     "P01": [tap("yes"), tap("yes"), Act(text="شربنا الشاي معاً ☕", photo=True), say("١")],
-    "P02": [say("Ja, vi har träffats två gånger!"), say("1"), say("Vi gick på loppis ihop.")],
+    # Erik is in two matches: M01 first, then M10 three days later
+    "P02": [
+        say("Ja, vi har träffats två gånger!"),
+        say("1"),
+        say("Vi gick på loppis ihop."),
+        say("ja"),
+        say("kanske"),
+    ],
     "P03": [say("እወ"), say("ምናልባት"), say("ኣይፋል")],
-    "P04": [say("hmm vad menar du?"), say("nej"), say("kanske")],
+    "P04": [
+        say("hmm vad menar du?"),
+        say("nej"),
+        say("kanske"),
+        say("Vi drack kaffe på biblioteket och pratade om böcker."),
+    ],
     "P05": [say("۱"), say("بله حتماً"), Act(photo=True), say("نه")],
     "P07": [say("1️⃣"), say("1️⃣")],
     "P08": [say("Yes we did!"), say("not sure, maybe")],
@@ -164,7 +178,7 @@ async def _play(
     )
     cast = Participants(people)
     for channel in channels.values():
-        channel.describe = lambda address, name=channel.name: cast.describe(name, address)
+        channel.describe = functools.partial(cast.describe, channel.name)
 
     photo = demo_photo()
     replies = 0
@@ -221,13 +235,13 @@ async def _tick_and_answer(
     while True:
         fresh = [message for name, c in channels.items() for message in c.delivered[seen[name] :]]
         seen = {name: len(c.delivered) for name, c in channels.items()}
-        acts = [act for m in fresh if (act := cast.next_act(m)) is not None]
+        acts = [turn for m in fresh if (turn := cast.next_act(m)) is not None]
         if not acts:
             break
         now += timedelta(minutes=7)
         for person, act, prompt in acts:
             played += 1
-            message = _inbound(person, act, prompt, photo, played)
+            message = _inbound(person, act, prompt, photo)
             shown = f"[taps {act.button}]" if act.button else act.text
             if act.photo:
                 shown = f"[photo] {shown}".strip()
@@ -237,15 +251,18 @@ async def _tick_and_answer(
         buffered = io.StringIO()
         for channel in channels.values():
             channel.out = buffered
-        await app.tick(lambda at=now: at)
+        await app.tick(functools.partial(_fixed, now))
         out.write(buffered.getvalue())
     for channel in channels.values():
         channel.out = out
     return played
 
 
+_provider_ids = itertools.count(1)
+
+
 def _inbound(
-    person: Participant, act: Act, prompt: OutgoingMessage, photo: bytes, serial: int
+    person: Participant, act: Act, prompt: OutgoingMessage, photo: bytes
 ) -> InboundMessage:
     channel = person.channel
     address = {
@@ -257,13 +274,17 @@ def _inbound(
     button = next((b.value for b in prompt.buttons if b.value.endswith(f"={act.button}")), None)
     return InboundMessage(
         channel=channel,
-        provider_id=f"demo-in-{serial}",
+        provider_id=f"demo-in-{next(_provider_ids)}",
         sender=address or "",
         text=act.text,
         button_value=button,
         photos=(photo,) if act.photo else (),
         photo_types=("image/jpeg",) if act.photo else (),
     )
+
+
+def _fixed(instant: datetime) -> datetime:
+    return instant
 
 
 def _local(instant: datetime, zone: ZoneInfo) -> str:

@@ -41,8 +41,9 @@ class TokenBucket:
                     await self._sleep(self._paused_until - now)
                     continue
                 self._refill()
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                # a hair under one is float rounding after an exact wait, not a missing token
+                if self._tokens >= 1 - 1e-9:
+                    self._tokens = max(self._tokens - 1, 0.0)
                     return
                 await self._sleep((1 - self._tokens) / self.rate)
 

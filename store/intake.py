@@ -173,8 +173,15 @@ def _email(raw: str, errors: list[str]) -> str | None:
         return None
 
 
-def check_consistency(rows: Iterable[Row]) -> list[RowError]:
-    """Rules across rows: a match is one date and kind with two or more people, a person is one."""
+def check_consistency(
+    rows: Iterable[Row], bad_rows_of_match: Mapping[str, list[str]] | None = None
+) -> list[RowError]:
+    """Rules across rows: a match is one date and kind with two or more people, a person is one.
+
+    `bad_rows_of_match` names rows already refused, so a match is not also called too small
+    because one of its rows was bad.
+    """
+    bad = bad_rows_of_match or {}
     errors: list[RowError] = []
     first_of_match: dict[str, Row] = {}
     first_of_person: dict[str, Row] = {}
@@ -201,12 +208,16 @@ def check_consistency(rows: Iterable[Row]) -> list[RowError]:
                 RowError(row.where, f"participant {row.participant_id} is twice in {row.match_id}")
             )
         seen.append(row)
-    for match_id, rows_of_match in members.items():
-        if len(rows_of_match) < 2:
-            errors.append(
-                RowError(rows_of_match[0].where, f"match {match_id} has only one participant")
-            )
-    return errors
+    for match_id in members.keys() | bad.keys():
+        places = [r.where for r in members.get(match_id, [])] + list(bad.get(match_id, []))
+        if len(places) < 2:
+            errors.append(RowError(places[0], f"match {match_id} has only one participant"))
+    return sorted(errors, key=lambda e: _order(e.where))
+
+
+def _order(where: str) -> tuple[int, str]:
+    digits = "".join(c for c in where if c.isdigit())
+    return (int(digits) if digits.isdigit() and where.startswith("line") else 0, where)
 
 
 def _person(row: Row) -> tuple[object, ...]:
@@ -235,6 +246,7 @@ def read_csv(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
     reader.fieldnames = header
     rows: list[Row] = []
     errors: list[RowError] = []
+    bad: dict[str, list[str]] = {}
     for record in reader:
         where = f"line {reader.line_num}"
         if None in record:
@@ -245,11 +257,14 @@ def read_csv(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
         checked = check_record(record, where, region)
         if isinstance(checked, list):
             errors.extend(checked)
+            bad.setdefault((record.get("match_id") or "").strip(), []).append(where)
         else:
             rows.append(checked)
     if not rows and not errors:
         errors.append(RowError("file", "has no rows"))
-    errors.extend(check_consistency(rows))
+    bad.pop("", None)
+    errors.extend(check_consistency(rows, bad))
+    errors.sort(key=lambda e: _order(e.where))
     return rows, errors
 
 

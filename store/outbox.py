@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import OutboxMessage
@@ -108,10 +108,3 @@ async def mark_failed(session: AsyncSession, outbox_id: int, reason: str) -> Non
         .where(OutboxMessage.id == outbox_id)
         .values(status="failed", last_error=reason, claimed_until=None)
     )
-
-
-async def counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    )
-    return {status: n for status, n in rows.tuples()}

@@ -36,7 +36,7 @@ async def answer_rows(
         .where(FollowUp.programme_id == programme_id, Answer.question.in_(list(questions)))
         .order_by(Answer.answered_at, Answer.id)
     )
-    for answer, _followup, participant, match in (await session.execute(stmt)).tuples():
+    for answer, _followup, participant, match in await session.execute(stmt):
         yield {
             "match_id": match.external_id,
             "participant_id": participant.external_id,
@@ -84,11 +84,11 @@ async def summary(session: AsyncSession, programme_id: str) -> dict[str, dict[st
         .group_by(Greeting.consent)
     )
     return {
-        "follow-ups": {str(k): n for k, n in followups.tuples()},
-        "outbox": {str(k): n for k, n in out.tuples()},
-        "replies": {str(k): n for k, n in inbound.tuples()},
-        "answers": {f"{q}={v}": n for q, v, n in answers.tuples()},
-        "fikahälsningar by consent": {str(k or "not asked"): n for k, n in greetings.tuples()},
+        "follow-ups": {str(k): n for k, n in followups},
+        "outbox": {str(k): n for k, n in out},
+        "replies": {str(k): n for k, n in inbound},
+        "answers": {f"{q}={v}": n for q, v, n in answers},
+        "fikahälsningar by consent": {str(k or "not asked"): n for k, n in greetings},
     }
 
 

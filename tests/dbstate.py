@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from store.database import make_engine
 from store.models import Base
@@ -30,15 +30,16 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def query(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    from sqlalchemy import text
+    """Run one statement from a synchronous test."""
+    return asyncio.run(aquery(url, sql, **params))
 
-    async def read() -> list[tuple[Any, ...]]:
-        engine = make_engine(url)
-        try:
-            async with engine.begin() as conn:
-                result = await conn.execute(text(sql), params)
-                return [tuple(r) for r in result] if result.returns_rows else []
-        finally:
-            await engine.dispose()
 
-    return asyncio.run(read())
+async def aquery(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement from an async test, on a connection of its own."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(sql), params)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        await engine.dispose()

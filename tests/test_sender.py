@@ -21,6 +21,7 @@ NOW = datetime(2026, 5, 25, 8, 0, tzinfo=UTC)
 async def queue(app: App, count: int, channel: str = "sms") -> None:
     async with app.sessions.begin() as session:
         session.add(Programme(id="p", name="P", timezone="UTC", created_at=NOW))
+        await session.flush()
         person = Participant(
             programme_id="p",
             external_id="x",

@@ -19,7 +19,7 @@ from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.cli import main
 from store.models import ApiKey
-from tests.dbstate import query
+from tests.dbstate import aquery
 
 NOW = datetime(2026, 5, 10, 10, 0, tzinfo=UTC)
 KEY = "test-key-0123456789abcdef"
@@ -91,7 +91,7 @@ async def test_matches_are_imported_with_a_valid_key_and_only_once(
         "followups_created": 0,
         "followups_moved": 0,
     }
-    phones = query(app.settings.database_url, "SELECT phone FROM participant ORDER BY id")
+    phones = await aquery(app.settings.database_url, "SELECT phone FROM participant ORDER BY id")
     assert phones == [("+46701234519",), (None,)]
 
 
@@ -105,7 +105,7 @@ async def test_a_request_without_a_valid_key_is_refused(
 ) -> None:
     response = await client.post("/api/matches", json=BODY, headers=headers)
     assert response.status_code == 401
-    assert query(app.settings.database_url, "SELECT count(*) FROM matches") == [(0,)]
+    assert await aquery(app.settings.database_url, "SELECT count(*) FROM matches") == [(0,)]
 
 
 async def test_bad_matches_are_all_reported_and_nothing_is_written(
@@ -123,7 +123,7 @@ async def test_bad_matches_are_all_reported_and_nothing_is_written(
     reasons = {(e["where"], e["reason"].split(" is ")[0]) for e in response.json()["errors"]}
     assert ("matches[0].participants[0]", "language 'de'") in reasons
     assert ("matches[0].participants[1]", "kind 'club'") in reasons
-    assert query(app.settings.database_url, "SELECT count(*) FROM participant") == [(0,)]
+    assert await aquery(app.settings.database_url, "SELECT count(*) FROM participant") == [(0,)]
 
 
 async def test_a_body_that_is_not_json_is_a_clear_400(client: httpx.AsyncClient) -> None:

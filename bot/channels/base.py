@@ -9,13 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from messages.render import Button
 
-@dataclass(frozen=True)
-class Button:
-    """One tappable answer: the label the participant sees and the value it stands for."""
-
-    label: str
-    value: str
+__all__ = [
+    "Button",
+    "Channel",
+    "ChannelError",
+    "InboundMessage",
+    "OutgoingMessage",
+    "PermanentError",
+    "SendResult",
+    "TemporaryError",
+]
 
 
 @dataclass(frozen=True)
