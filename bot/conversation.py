@@ -35,6 +35,8 @@ from store.photos import PhotoRejected, PhotoStore
 
 log = logging.getLogger(__name__)
 OPEN = ("active", "done")
+# messages that ask something; one that cannot be delivered is asked again on the next channel
+PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
 
 
 class Conversation:
@@ -64,6 +66,32 @@ class Conversation:
         followup.last_message_at = now
         await self._say(session, followup, participant, turn.say, channel, address, now)
         return followup.status
+
+    async def fall_back(self, session: AsyncSession, failed: OutboxMessage, now: datetime) -> str:
+        """A message failed for good on its channel: that channel is dead for the participant,
+        and a question still open is asked again on the next channel of their ladder."""
+        participant = await session.get_one(Participant, failed.participant_id)
+        dead = {c for c in participant.dead_channels.split(",") if c} | {failed.channel}
+        participant.dead_channels = ",".join(sorted(dead))
+        if failed.followup_id is None or failed.kind not in PROMPTS:
+            return "recorded"
+        followup = await session.get_one(FollowUp, failed.followup_id)
+        if followup.status not in OPEN or participant.opted_out_at is not None:
+            return "recorded"
+        reach = ladder(participant)
+        if not reach:
+            if followup.status == "active":
+                followup.status = "unreachable"
+            return "unreachable"
+        channel, address = reach[0]
+        followup.channel = channel
+        followup.last_message_at = now
+        survey = self.book.surveys[followup.survey]
+        step = followup.step or survey.steps[0]
+        first = step == survey.steps[0] and followup.step == survey.steps[0]
+        says = self.dialogue.prompt(survey, step, first=first)
+        await self._say(session, followup, participant, says, channel, address, now)
+        return f"moved to {channel}"
 
     async def receive(self, session: AsyncSession, message: InboundMessage, now: datetime) -> str:
         """Store an inbound message once and act on it; returns what became of it."""

@@ -20,8 +20,11 @@ def address_for(participant: Participant, channel: str) -> str | None:
 def ladder(participant: Participant) -> list[tuple[str, str]]:
     """(channel, address) in the order to try: the preferred one first, then the others."""
     order = [participant.channel, *(c for c in LADDER if c != participant.channel)]
+    dead = set(participant.dead_channels.split(","))
     steps = []
     for channel in order:
+        if channel in dead:
+            continue
         address = address_for(participant, channel)
         if address:
             steps.append((channel, address))

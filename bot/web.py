@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from store import intake
 from store.models import ApiKey, Programme
@@ -35,7 +35,9 @@ def _error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-def create_web_app(ctx: WebContext) -> Starlette:
+def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The app: health and the matches API, plus what the configured channels add."""
+
     async def healthz(request: Request) -> JSONResponse:
         try:
             async with ctx.sessions() as session:
@@ -92,5 +94,6 @@ def create_web_app(ctx: WebContext) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/api/matches", post_matches, methods=["POST"]),
+            *routes,
         ]
     )

@@ -6,13 +6,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from messages.render import default_catalogue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.conversation import Conversation
 from bot.surveys import SurveyBook, default_book
+from fikafollow.channels import configured_channels
 from fikafollow.config import Settings, parse_quiet_hours
+from messages.render import default_catalogue
 from scheduler.passes import DispatchResult, dispatch_due
 from scheduler.rate_limit import TokenBucket
 from scheduler.sender import DrainResult, RetryPolicy, Sender
@@ -38,7 +39,9 @@ class App:
         self.catalogue = default_catalogue()
         self.photos = PhotoStore(settings.photo_dir)
         self.conversation = Conversation(self.book, self.catalogue, self.photos)
-        self.channels: dict[str, Channel] = dict(channels or {})
+        self.channels: dict[str, Channel] = (
+            dict(channels) if channels is not None else configured_channels(settings)
+        )
         rates = {
             "telegram": settings.rate_telegram,
             "sms": settings.rate_sms,
@@ -49,6 +52,7 @@ class App:
             self.channels,
             {name: TokenBucket(rates.get(name, 10.0)) for name in self.channels},
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
+            on_failure=self.conversation.fall_back,
         )
 
     async def start(self) -> None:

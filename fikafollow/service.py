@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
+from fikafollow.channels import background_tasks, web_routes
 from fikafollow.config import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
             survey_days=app.book.days(),
             default_region=settings.default_region,
             clock=utc_now,
-        )
+        ),
+        web_routes(app),
     )
 
     async def tick() -> None:
@@ -68,10 +70,13 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
     )
     server = uvicorn.Server(config)
     scheduler.start()
+    tasks = [asyncio.create_task(task()) for task in background_tasks(app)]
     try:
         await server.serve()
     finally:
         scheduler.shutdown(wait=False)
-        await asyncio.sleep(0)
+        for running in tasks:
+            running.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await app.close()
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +65,10 @@ def to_outgoing(row: OutboxMessage) -> OutgoingMessage:
     )
 
 
+# called in the transaction that records a permanent failure, to act on it (the ladder)
+OnFailure = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[object]]
+
+
 class Sender:
     def __init__(
         self,
@@ -73,7 +77,9 @@ class Sender:
         buckets: Mapping[str, TokenBucket],
         policy: RetryPolicy,
         batch: int = 50,
+        on_failure: OnFailure | None = None,
     ) -> None:
+        self.on_failure = on_failure
         self.sessions = sessions
         self.channels = channels
         self.buckets = buckets
@@ -125,6 +131,9 @@ class Sender:
             async with self.sessions.begin() as session:
                 if exc.permanent or row.attempts >= self.policy.max_attempts:
                     await outbox.mark_failed(session, row.id, exc.reason)
+                    # an outage that outlasts the retries says nothing about this address
+                    if exc.permanent and self.on_failure is not None:
+                        await self.on_failure(session, row, clock())
                     result.failed += 1
                     log.warning("outbox %s on %s failed: %s", row.id, name, exc.reason)
                 else:

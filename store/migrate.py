@@ -27,8 +27,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> frozenset[str]:
+    """The newest revision of each branch: features may add their own branch from 0001."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def _lock(connection: Connection) -> None:
@@ -40,20 +41,22 @@ def _lock(connection: Connection) -> None:
 
 def _upgrade(connection: Connection) -> None:
     _lock(connection)
-    command.upgrade(alembic_config(connection), "head")
+    command.upgrade(alembic_config(connection), "heads")
 
 
 def _ensure(connection: Connection) -> None:
     _lock(connection)
-    current = MigrationContext.configure(connection).get_current_revision()
-    if current == head_revision():
+    current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    wanted = head_revisions()
+    if current == wanted:
         return
-    if current is None and not inspect(connection).get_table_names():
-        command.upgrade(alembic_config(connection), "head")
+    if not current and not inspect(connection).get_table_names():
+        command.upgrade(alembic_config(connection), "heads")
         return
     raise SchemaBehind(
-        f"the database schema is at {current or 'an unknown version'}, this version needs "
-        f"{head_revision()}: run `fikafollow db upgrade` (after a backup)"
+        f"the database schema is at {', '.join(sorted(current)) or 'an unknown version'}, "
+        f"this version needs {', '.join(sorted(wanted))}: run `fikafollow db upgrade` "
+        "(after a backup)"
     )
 
 

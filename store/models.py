@@ -97,6 +97,9 @@ class Participant(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     gender: Mapped[str | None] = mapped_column(String(10))
     telegram_chat_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # channels that failed for good (blocked bot, invalid number …), comma-separated; the ladder
+    # skips them
+    dead_channels: Mapped[str] = mapped_column(String(100), default="")
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

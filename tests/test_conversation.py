@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import ExifTags, Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.channels.base import InboundMessage
 from fikafollow.app import App
@@ -199,3 +199,35 @@ async def test_email_reply_answers_for_the_other_participant(app: App) -> None:
 async def test_empty_messages_do_not_break_anything(app: App, text: str) -> None:
     await started(app)
     assert await send(app, text) in {"reprompted", "not_understood"}
+
+
+async def test_a_permanent_failure_asks_again_on_the_next_channel(app: App) -> None:
+    # Leila has SMS only; give her an e-mail address, then let her SMS fail for good
+    await started(app)
+    async with app.sessions.begin() as session:
+        await session.execute(
+            update(Participant).where(Participant.phone == LEILA).values(email="leila@example.org")
+        )
+    async with app.sessions.begin() as session:
+        failed = await session.scalar(select(OutboxMessage).where(OutboxMessage.address == LEILA))
+        assert failed is not None
+        outcome = await app.conversation.fall_back(session, failed, DUE)
+    assert outcome == "moved to email"
+    async with app.sessions() as session:
+        again = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.address == "leila@example.org")
+        )
+        person = await session.scalar(select(Participant).where(Participant.phone == LEILA))
+    assert again is not None and again.kind == "question" and again.question == "met_again"
+    assert again.payload["subject"]
+    assert person is not None and person.dead_channels == "sms"
+
+
+async def test_with_no_channel_left_the_followup_is_unreachable(app: App) -> None:
+    await started(app)
+    async with app.sessions.begin() as session:
+        failed = await session.scalar(select(OutboxMessage).where(OutboxMessage.address == LEILA))
+        assert failed is not None
+        assert await app.conversation.fall_back(session, failed, DUE) == "unreachable"
+        followup = await session.get_one(FollowUp, failed.followup_id)
+        assert followup.status == "unreachable"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:41:18.766007
+Create Date: 2026-11-23 12:11:36.231920
 """
 
 from collections.abc import Sequence
@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("gender", sa.String(length=10), nullable=True),
         sa.Column("telegram_chat_id", sa.String(length=40), nullable=True),
+        sa.Column("dead_channels", sa.String(length=100), nullable=False),
         sa.Column("opted_out_at", store.models.UTCDateTime(), nullable=True),
         sa.Column("created_at", store.models.UTCDateTime(), nullable=False),
         sa.Column("updated_at", store.models.UTCDateTime(), nullable=False),
