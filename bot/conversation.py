@@ -7,8 +7,9 @@ committed together or not at all.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -16,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import InboundMessage
 from bot.dialogue import Dialogue, Incoming, Say, State, Turn
+from bot.links import LinkMaker
 from bot.reach import ladder
 from bot.replies import is_start, is_stop
-from bot.surveys import SurveyBook
+from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages.render import Catalogue
 from store import inbox, outbox
 from store.models import (
@@ -31,7 +33,7 @@ from store.models import (
     Participant,
     Programme,
 )
-from store.photos import PhotoRejected, PhotoStore
+from store.photos import PhotoRejected, PhotoStore, StoredPhoto
 
 log = logging.getLogger(__name__)
 OPEN = ("active", "done")
@@ -45,6 +47,9 @@ class Conversation:
         self.dialogue = Dialogue(book)
         self.catalogue = catalogue
         self.photos = photos
+        # set when the service has a public address and a secret: e-mails then carry one-click
+        # answer links, and e-mail and SMS a link to the upload page
+        self.links: LinkMaker | None = None
 
     async def start(self, session: AsyncSession, followup: FollowUp, now: datetime) -> str:
         """Ask the first question of a claimed follow-up; returns its new status."""
@@ -93,8 +98,18 @@ class Conversation:
         await self._say(session, followup, participant, says, channel, address, now)
         return f"moved to {channel}"
 
-    async def receive(self, session: AsyncSession, message: InboundMessage, now: datetime) -> str:
-        """Store an inbound message once and act on it; returns what became of it."""
+    async def receive(
+        self,
+        session: AsyncSession,
+        message: InboundMessage,
+        now: datetime,
+        followup_id: int | None = None,
+    ) -> str:
+        """Store an inbound message once and act on it; returns what became of it.
+
+        `followup_id` is given when the channel already knows which follow-up the message
+        answers (an e-mail reply's signed address or In-Reply-To); else the sender's address
+        decides."""
         event = await inbox.record(
             session,
             channel=message.channel,
@@ -110,7 +125,10 @@ class Conversation:
         )
         if event is None:
             return "duplicate"
-        event.outcome = await self._act(session, event, message, now)
+        if followup_id is not None:
+            event.outcome = await self._act_on_followup(session, event, message, followup_id, now)
+        else:
+            event.outcome = await self._act(session, event, message, now)
         log.info("inbound %s event %s: %s", message.channel, event.id, event.outcome)
         return event.outcome
 
@@ -136,6 +154,133 @@ class Conversation:
         turn = self.dialogue.respond(survey, state, incoming)
         outcome = await self._apply(session, followup, participant, event, message, turn, now)
         return outcome
+
+    async def _act_on_followup(
+        self,
+        session: AsyncSession,
+        event: InboxEvent,
+        message: InboundMessage,
+        followup_id: int,
+        now: datetime,
+    ) -> str:
+        followup = await session.get_one(FollowUp, followup_id)
+        participant = await session.get_one(Participant, followup.participant_id)
+        event.participant_id = participant.id
+        # what we say back goes to the address we know, not to wherever the reply came from
+        if message.channel == "email" and participant.email:
+            message = replace(message, sender=participant.email)
+        plain = message.button_value is None and not message.photos
+        if plain and (is_stop(message.text) or is_start(message.text)):
+            stop = is_stop(message.text)
+            await self._opt(session, participant, stop, message, followup, now)
+            return "opted_out" if stop else "opted_in"
+        if followup.status not in OPEN:
+            return "no_open_followup"
+        event.followup_id = followup.id
+        survey = self.book.surveys[followup.survey]
+        state = State(followup.step or "", followup.resume_step, followup.reprompted)
+        incoming = Incoming(message.text, message.button_value, len(message.photos))
+        turn = self.dialogue.respond(survey, state, incoming)
+        return await self._apply(session, followup, participant, event, message, turn, now)
+
+    async def answer_directly(
+        self,
+        session: AsyncSession,
+        followup: FollowUp,
+        question: str,
+        value: str,
+        now: datetime,
+        channel: str = "email",
+    ) -> str:
+        """An answer given on a web page (a one-click link): recorded, or changed if given
+        before; when it answers the step being asked, the dialogue moves on as for a button."""
+        survey = self.book.surveys[followup.survey]
+        if value not in self.dialogue.options_for(survey, question):
+            raise ValueError(f"{value!r} is not an option of {question!r}")
+        participant = await session.get_one(Participant, followup.participant_id)
+        if participant.opted_out_at is not None:
+            return "opted_out"
+        message = InboundMessage(
+            channel=channel,
+            provider_id=f"link-{followup.id}-{secrets.token_hex(8)}",
+            sender=participant.email or "",
+            button_value=f"{question}={value}",
+        )
+        event = await inbox.record(
+            session,
+            channel=channel,
+            provider_id=message.provider_id,
+            sender=message.sender,
+            text="",
+            payload={"button": message.button_value, "via": "link"},
+            now=now,
+        )
+        if event is None:  # a random id cannot repeat; kept for the type checker
+            return "duplicate"
+        event.participant_id, event.followup_id = participant.id, followup.id
+        if followup.status in OPEN and followup.step == question:
+            state = State(followup.step, followup.resume_step, followup.reprompted)
+            turn = self.dialogue.respond(survey, state, Incoming(button=message.button_value))
+            event.outcome = await self._apply(
+                session, followup, participant, event, message, turn, now
+            )
+            return event.outcome
+        # an earlier answer changed: recorded, and nothing is asked again
+        if question == CONSENT:
+            await session.execute(
+                update(Greeting)
+                .where(Greeting.followup_id == followup.id, Greeting.photo_path.is_not(None))
+                .values(consent=value, consent_at=now)
+            )
+        else:
+            await self._record_answer(session, followup, event, question, value, message, now)
+        event.outcome = "answer_changed"
+        return event.outcome
+
+    async def add_greeting(
+        self,
+        session: AsyncSession,
+        followup: FollowUp,
+        photo: StoredPhoto | None,
+        words: str,
+        consent: str | None,
+        now: datetime,
+    ) -> Greeting:
+        """A fikahälsning from the upload page: photo, words and the consent given with them."""
+        greeting = Greeting(
+            followup_id=followup.id,
+            participant_id=followup.participant_id,
+            words=words,
+            photo_path=photo.path if photo else None,
+            photo_type=photo.content_type if photo else None,
+            consent=consent,
+            consent_at=now if consent is not None else None,
+            created_at=now,
+        )
+        session.add(greeting)
+        # the page asked the consent question itself: the invitation is answered
+        if followup.step == GREETING and followup.resume_step is None:
+            followup.step = FINISHED
+            followup.last_message_at = now
+            if followup.status == "active":
+                followup.status = "done"
+                followup.finished_at = now
+        return greeting
+
+    async def unsubscribe(
+        self, session: AsyncSession, participant: Participant, now: datetime
+    ) -> None:
+        """The one-click unsubscribe (RFC 8058): no more messages, and no message to say so."""
+        if participant.opted_out_at is None:
+            participant.opted_out_at = now
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.participant_id == participant.id,
+                OutboxMessage.status == "pending",
+            )
+            .values(status="cancelled", last_error="participant unsubscribed")
+        )
 
     async def _apply(
         self,
@@ -295,7 +440,7 @@ class Conversation:
             return None, candidates[0]
         return followup, next(p for p in candidates if p.id == followup.participant_id)
 
-    async def _partners(self, session: AsyncSession, followup: FollowUp) -> str:
+    async def partners(self, session: AsyncSession, followup: FollowUp) -> str:
         names = await session.scalars(
             select(Participant.first_name)
             .join(MatchMember, MatchMember.participant_id == Participant.id)
@@ -320,7 +465,7 @@ class Conversation:
         if not says:
             return
         programme = await session.get_one(Programme, participant.programme_id)
-        partner = await self._partners(session, followup) if followup is not None else ""
+        partner = await self.partners(session, followup) if followup is not None else ""
         for say in says:
             params: dict[str, object] = {
                 "programme": programme.name,
@@ -337,7 +482,10 @@ class Conversation:
                 params["options"] = say.options
             elif say.kind == "thanks_greeting":
                 params["consent"] = say.consent
-            rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
+            extra = self._link_params(say, followup, channel, now)
+            rendered = self.catalogue.render(
+                say.kind, participant.language, channel, **params, **extra
+            )
             outbox.enqueue(
                 session,
                 programme_id=participant.programme_id,
@@ -354,6 +502,30 @@ class Conversation:
                     "html": rendered.html,
                     "rtl": rendered.rtl,
                     "buttons": [asdict(b) for b in rendered.buttons],
+                    **self._mail_headers(followup, participant, channel, now),
                 },
                 now=now,
             )
+
+    def _link_params(
+        self, say: Say, followup: FollowUp | None, channel: str, now: datetime
+    ) -> dict[str, object]:
+        """Links for the renderer: answer links in e-mail, the upload page in e-mail and SMS."""
+        if self.links is None or followup is None:
+            return {}
+        if say.kind in ("question", "reprompt", "consent") and channel == "email":
+            question = say.question or CONSENT
+            return {"link_urls": self.links.answer_urls(followup.id, question, say.options, now)}
+        if say.kind == "greeting_invite" and channel in ("email", "sms"):
+            return {"upload_url": self.links.upload_url(followup.id, now)}
+        return {}
+
+    def _mail_headers(
+        self, followup: FollowUp | None, participant: Participant, channel: str, now: datetime
+    ) -> dict[str, str]:
+        if self.links is None or channel != "email":
+            return {}
+        headers = {"unsubscribe_url": self.links.unsubscribe_url(participant.id, now)}
+        if followup is not None:
+            headers["reply_token"] = self.links.signer.reply_token(followup.id)
+        return headers

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import Channel
 from bot.conversation import Conversation
 from bot.surveys import SurveyBook, default_book
-from fikafollow.channels import configured_channels
+from fikafollow.channels import configured_channels, configured_links
 from fikafollow.config import Settings, parse_quiet_hours
 from messages.render import default_catalogue
 from scheduler.passes import DispatchResult, dispatch_due
@@ -39,6 +39,8 @@ class App:
         self.catalogue = default_catalogue()
         self.photos = PhotoStore(settings.photo_dir)
         self.conversation = Conversation(self.book, self.catalogue, self.photos)
+        self.links = configured_links(settings)
+        self.conversation.links = self.links
         self.channels: dict[str, Channel] = (
             dict(channels) if channels is not None else configured_channels(settings)
         )

@@ -6,32 +6,105 @@ Each channel joins here when its settings are present; with none, messages wait 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
+from bot.answer_pages import PageContext, answer_routes
 from bot.channels.base import Channel
-from fikafollow.config import Settings
+from bot.channels.email import EmailChannel, SmtpSettings
+from bot.email_inbound import ImapSettings, MailboxReader
+from bot.links import LinkMaker, LinkSigner, load_or_create_secret
+from fikafollow.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from fikafollow.app import App
 
 BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def configured_channels(settings: Settings) -> dict[str, Channel]:
     """The channel adapters whose settings are present, by channel name."""
     channels: dict[str, Channel] = {}
+    if settings.smtp_host and settings.mail_from:
+        channels["email"] = EmailChannel(
+            SmtpSettings(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                mail_from=settings.mail_from,
+                security=settings.smtp_security,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                reply_to=settings.mail_reply_to,
+            )
+        )
     return channels
+
+
+def link_secret(settings: Settings) -> bytes:
+    """FIKAFOLLOW_SECRET_KEY, or for SQLite one made once and kept beside the database file."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    url = settings.database_url
+    if url.startswith(SQLITE_PREFIX) and url[len(SQLITE_PREFIX) :] not in ("", ":memory:"):
+        database = Path(url[len(SQLITE_PREFIX) :])
+        return load_or_create_secret(database.with_name(database.name + ".secret"))
+    # several instances on one PostgreSQL database must sign alike: they need a shared secret
+    raise ConfigError(
+        "FIKAFOLLOW_SECRET_KEY: needed with PostgreSQL when FIKAFOLLOW_PUBLIC_URL is set"
+    )
+
+
+def configured_links(settings: Settings) -> LinkMaker | None:
+    """Signed links (one-click answers, upload page, unsubscribe) when there is a public URL."""
+    if not settings.public_url:
+        return None
+    return LinkMaker(settings.public_url, LinkSigner(link_secret(settings)))
 
 
 def web_routes(app: App) -> list[BaseRoute]:
     """Routes the channels add to the web app (webhooks, answer pages)."""
     routes: list[BaseRoute] = []
+    if app.links is not None:
+        routes += answer_routes(PageContext(app.sessions, app.conversation, app.links, utc_now))
     return routes
+
+
+def mailbox_reader(app: App) -> MailboxReader | None:
+    s = app.settings
+    if not (s.imap_host and s.imap_username and s.imap_password):
+        return None
+    return MailboxReader(
+        ImapSettings(
+            host=s.imap_host,
+            port=s.imap_port,
+            username=s.imap_username,
+            password=s.imap_password,
+            mailbox=s.imap_mailbox,
+            security=s.imap_security,
+        ),
+        app.sessions,
+        app.conversation,
+        app.links.signer if app.links is not None else None,
+    )
 
 
 def background_tasks(app: App) -> list[BackgroundTask]:
     """Long-running tasks `serve` runs beside the web app (polling a bot, reading a mailbox)."""
     tasks: list[BackgroundTask] = []
+    reader = mailbox_reader(app)
+    if reader is not None:
+        every = float(app.settings.imap_poll_seconds)
+
+        async def read_mailbox() -> None:
+            await reader.run(utc_now, every)
+
+        tasks.append(read_mailbox)
     return tasks

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "FIKAFOLLOW_"
@@ -44,6 +45,24 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=30.0, gt=0)
     photo_dir: Path = Path("photos")
     public_url: str | None = None
+    # signs one-click answer, upload and unsubscribe links and reply addresses; with SQLite and
+    # none given, one is made and kept beside the database file
+    secret_key: str | None = Field(default=None, min_length=16)
+    # e-mail out (SMTP) and replies in (IMAP); the channel is on when SMTP_HOST is set
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str | None = None
+    mail_reply_to: str | None = None
+    imap_host: str | None = None
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_security: str = "tls"
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_mailbox: str = "INBOX"
+    imap_poll_seconds: int = Field(default=60, ge=5)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     tick_seconds: int = Field(default=60, ge=1)
@@ -73,6 +92,51 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
         return value
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _smtp_security(cls, value: str) -> str:
+        if value.lower() not in {"starttls", "tls", "none"}:
+            raise ValueError("must be starttls, tls or none")
+        return value.lower()
+
+    @field_validator("imap_security")
+    @classmethod
+    def _imap_security(cls, value: str) -> str:
+        # the IMAP client (aioimaplib) speaks TLS from the start or plain text, not STARTTLS
+        if value.lower() not in {"tls", "none"}:
+            raise ValueError("must be tls (port 993) or none")
+        return value.lower()
+
+    @field_validator("mail_from", "mail_reply_to")
+    @classmethod
+    def _mail_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        _, address = parseaddr(value)
+        if "@" not in address or address.startswith("@") or address.endswith("@"):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("the public URL must start with https:// (or http:// for a test)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _mail_complete(self) -> Settings:
+        if self.smtp_host and not self.mail_from:
+            raise ValueError("FIKAFOLLOW_MAIL_FROM is needed when FIKAFOLLOW_SMTP_HOST is set")
+        if self.imap_host and not (self.imap_username and self.imap_password):
+            raise ValueError(
+                "FIKAFOLLOW_IMAP_USERNAME and FIKAFOLLOW_IMAP_PASSWORD are needed with "
+                "FIKAFOLLOW_IMAP_HOST"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -107,9 +171,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "?"
+            field = ".".join(str(p) for p in err["loc"])
             message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{PREFIX}{field.upper()}: {message}")
+            # a check across settings names its variables in the message itself
+            lines.append(f"{PREFIX}{field.upper()}: {message}" if field else message)
         raise ConfigError("; ".join(lines)) from None
 
 

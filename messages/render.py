@@ -220,6 +220,14 @@ class Catalogue:
             text=render(f"{channel}/{kind}.txt"), language=language, rtl=rtl, buttons=buttons
         )
 
+    def render_page(self, name: str, language: str, **params: object) -> str:
+        """A web page (`templates/web/NAME.html`: one-click answers, the upload page) in the
+        participant's language, with the same words and environment as the messages."""
+        _check_choice("language", language, LANGUAGES)
+        rtl = language in RTL_LANGUAGES
+        template = self._environments[language].get_template(f"web/{name}.html")
+        return template.render(params, language=language, rtl=rtl, dir="rtl" if rtl else "ltr")
+
     def _context(self, kind: str, language: str, params: Mapping[str, object]) -> dict[str, object]:
         required = REQUIRED_PARAMS[kind] | COMMON_PARAMS
         optional = OPTIONAL_PARAMS[kind]

@@ -62,6 +62,8 @@ def to_outgoing(row: OutboxMessage) -> OutgoingMessage:
         buttons=tuple(Button(b["label"], b["value"]) for b in payload.get("buttons", [])),
         kind=row.kind,
         question=row.question,
+        reply_token=payload.get("reply_token"),
+        unsubscribe_url=payload.get("unsubscribe_url"),
     )
 
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+# iPhones send HEIC: Pillow opens it once pillow-heif has registered its opener
+register_heif_opener()
 
 MAX_BYTES = 15 * 1024 * 1024
 # a 12-megapixel phone photo is 12e6; far beyond that is a decompression bomb, not a photo

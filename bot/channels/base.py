@@ -40,6 +40,10 @@ class OutgoingMessage:
     # to tag callbacks, demo displays it; never personal data
     kind: str = ""
     question: str | None = None
+    # e-mail: the signed token of the reply address (ties a reply to its follow-up) and the
+    # one-click unsubscribe URL; made by the conversation, never personal data in themselves
+    reply_token: str | None = None
+    unsubscribe_url: str | None = None
 
 
 @dataclass(frozen=True)
