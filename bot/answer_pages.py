@@ -148,14 +148,15 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         except BadLink as exc:
             log.info("answer link refused: %s", exc.reason)
             return _problem(ctx, None, 400)
-        form = await request.form(max_files=0, max_fields=5)
-        value = str(form.get("value", ""))
+        async with request.form(max_files=0, max_fields=5) as form:
+            value = str(form.get("value", ""))
+            given_form_token = str(form.get("form", ""))
         async with ctx.sessions.begin() as session:
             found = await _load(session, claim)
             if found is None:
                 return _problem(ctx, None, 400)
             language = found.participant.language
-            if not signer.check_form_token(token, str(form.get("form", ""))):
+            if not signer.check_form_token(token, given_form_token):
                 log.info("answer form refused: bad form token")
                 return _problem(ctx, language, 403)
             survey = book.surveys[found.followup.survey]
@@ -216,16 +217,18 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_UPLOAD_BODY:
             return upload_form(found, token, "too_big", status=413)
-        form = await request.form(max_files=1, max_fields=5, max_part_size=64 * 1024)
-        if not signer.check_form_token(token, str(form.get("form", ""))):
+        # the form is closed (its spooled file removed) as soon as the fields are read
+        async with request.form(max_files=1, max_fields=5, max_part_size=64 * 1024) as form:
+            form_token = str(form.get("form", ""))
+            words = str(form.get("words", "")).strip()[:MAX_WORDS]
+            consent = str(form.get("consent", "")) or None
+            photo_field = form.get("photo")
+            data = b""
+            if isinstance(photo_field, UploadFile):
+                data = await photo_field.read(MAX_BYTES + 1)
+        if not signer.check_form_token(token, form_token):
             log.info("upload form refused: bad form token")
             return _problem(ctx, language, 403)
-        words = str(form.get("words", "")).strip()[:MAX_WORDS]
-        consent = str(form.get("consent", "")) or None
-        photo_field = form.get("photo")
-        data = b""
-        if isinstance(photo_field, UploadFile):
-            data = await photo_field.read(MAX_BYTES + 1)
         if not data and not words:
             return upload_form(found, token, "empty", words, consent, 400)
         if data and consent not in ("yes", "no"):

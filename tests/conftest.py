@@ -21,6 +21,7 @@ from fikafollow.app import App
 from fikafollow.config import Settings, load_settings
 from store.database import make_engine
 from store.migrate import upgrade
+from tests.mail_support import imap_server, smtp_server  # noqa: F401 (fixtures for the e-mail tests)
 
 PG_ADMIN_DSN = os.environ.get(
     "FIKAFOLLOW_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
