@@ -9,11 +9,14 @@ FIKAFOLLOW_TEST_REQUIRE_SERVICES=1 (CI sets it), where that is a failure.
 
 from __future__ import annotations
 
+import grp
 import io
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -71,9 +74,7 @@ class SmtpSink:
         envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
         return "250 OK"
 
-    async def handle_DATA(
-        self, server: object, session: object, envelope: object
-    ) -> str:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.received.append(
             (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)  # type: ignore[attr-defined]
         )
@@ -116,7 +117,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {user}
 default_internal_group = {group}
-default_login_user = {user}
+default_login_user = {login_user}
 mail_location = maildir:{base}/mail/%u
 first_valid_uid = 0
 passdb {{
@@ -149,28 +150,38 @@ service imap-login {{
 def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
     if not DOVECOT.exists():
         require_or_skip("Dovecot is not installed (scripts/test-services.sh installs it as root)")
-    base = tmp_path / "dovecot"
+    # Dovecot's login process refuses to run as root: as root the servers run as Debian's
+    # dovecot/dovenull users, in a folder they can reach (pytest's tmp is root-only)
+    base = Path(tempfile.mkdtemp(prefix="fikafollow-dovecot-"))
+    base.chmod(0o755)
+    if os.getuid() == 0:
+        internal, login = pwd.getpwnam("dovecot"), pwd.getpwnam("dovenull")
+    else:
+        internal = login = pwd.getpwuid(os.getuid())
     for sub in ("run", "state", "mail", "home"):
-        (base / sub).mkdir(parents=True)
+        (base / sub).mkdir()
+    for sub in ("mail", "home"):
+        os.chown(base / sub, internal.pw_uid, internal.pw_gid)
     port = free_port()
-    import grp
-    import pwd
-
-    user = pwd.getpwuid(os.getuid()).pw_name
-    group = grp.getgrgid(os.getgid()).gr_name
     (base / "users").write_text("replies:{PLAIN}imap-test-password\n", encoding="utf-8")
     conf = base / "dovecot.conf"
     conf.write_text(
         DOVECOT_CONF.format(
-            base=base, port=port, user=user, group=group, uid=os.getuid(), gid=os.getgid()
+            base=base,
+            port=port,
+            user=internal.pw_name,
+            group=grp.getgrgid(internal.pw_gid).gr_name,
+            login_user=login.pw_name,
+            uid=internal.pw_uid,
+            gid=internal.pw_gid,
         ),
         encoding="utf-8",
     )
-    started = subprocess.run(
-        [str(DOVECOT), "-c", str(conf)], capture_output=True, text=True, timeout=30, check=False
+    # in the foreground (-F), so the test owns the process and stops exactly it
+    log_file = (base / "stdout.log").open("wb")
+    process = subprocess.Popen(
+        [str(DOVECOT), "-F", "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT
     )
-    if started.returncode != 0:
-        pytest.fail(f"dovecot did not start: {started.stderr.strip()}")
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -178,16 +189,23 @@ def imap_server(tmp_path: Path) -> Iterator[ImapServer]:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
-                if time.monotonic() > deadline:
-                    log = (base / "dovecot.log").read_text(errors="replace")[-2000:]
-                    pytest.fail(f"dovecot does not answer on {port}: {log}")
+                if time.monotonic() > deadline or process.poll() is not None:
+                    logs = [base / "dovecot.log", base / "stdout.log"]
+                    text = " ".join(
+                        p.read_text(errors="replace")[-1500:] for p in logs if p.exists()
+                    )
+                    pytest.fail(f"dovecot does not answer on {port}: {text}")
                 time.sleep(0.05)
         yield ImapServer(port, "replies", "imap-test-password")
     finally:
-        subprocess.run(
-            [str(DOVECOT), "-c", str(conf), "stop"], capture_output=True, timeout=30, check=False
-        )
-        shutil.rmtree(base / "run", ignore_errors=True)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log_file.close()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def mail_settings(
