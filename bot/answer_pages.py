@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.conversation import Conversation
-from bot.links import ANSWER, UNSUBSCRIBE, UPLOAD, BadLink, LinkClaim, LinkMaker
+from bot.links import ANSWER, LINK_LIFETIME, UNSUBSCRIBE, UPLOAD, BadLink, LinkClaim, LinkMaker
 from bot.surveys import CONSENT
 from messages.render import Catalogue
 from store.models import Answer, FollowUp, Greeting, Participant, Programme
@@ -88,7 +88,14 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
 
     def read(request: Request, purpose: str) -> tuple[str, LinkClaim]:
         token = str(request.path_params["token"])
+        if purpose == UPLOAD:
+            return token, LinkClaim(UPLOAD, signer.read_short(token, UPLOAD))
         return token, signer.read(token, purpose, ctx.clock())
+
+    def too_old(followup: FollowUp) -> bool:
+        # the upload link carries no expiry (it must fit in an SMS): the follow-up's age decides
+        asked = followup.started_at or followup.due_at
+        return asked + LINK_LIFETIME < ctx.clock()
 
     async def answer_page(
         session: AsyncSession, token: str, claim: LinkClaim, found: _Found, saved: bool
@@ -113,7 +120,7 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         catalogue = ctx.catalogue
         upload_url = None
         if saved and followup.step in ("greeting",):
-            upload_url = ctx.links.upload_url(followup.id, ctx.clock())
+            upload_url = ctx.links.upload_url(followup.id)
         html = catalogue.render_page(
             "answer",
             language,
@@ -200,6 +207,8 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
             found = await _load(session, claim)
         if found is None:
             return _problem(ctx, None)
+        if too_old(found.followup):
+            return _problem(ctx, found.participant.language)
         return upload_form(found, token)
 
     async def post_upload(request: Request) -> Response:
@@ -213,6 +222,8 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         if found is None:
             return _problem(ctx, None, 400)
         language = found.participant.language
+        if too_old(found.followup):
+            return _problem(ctx, language, 400)
 
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_UPLOAD_BODY:

@@ -21,6 +21,7 @@ from bot.links import LinkMaker
 from bot.reach import ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
+from messages import sms_segments
 from messages.render import Catalogue
 from store import inbox, outbox
 from store.models import (
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 OPEN = ("active", "done")
 # messages that ask something; one that cannot be delivered is asked again on the next channel
 PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
+MAX_SMS_PARTS = 2
 
 
 class Conversation:
@@ -486,6 +488,9 @@ class Conversation:
             rendered = self.catalogue.render(
                 say.kind, participant.language, channel, **params, **extra
             )
+            if channel == "sms" and extra and sms_segments.segments(rendered.text) > MAX_SMS_PARTS:
+                # a long public address would make a third SMS part: the link is left out
+                rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
             outbox.enqueue(
                 session,
                 programme_id=participant.programme_id,
@@ -517,7 +522,7 @@ class Conversation:
             question = say.question or CONSENT
             return {"link_urls": self.links.answer_urls(followup.id, question, say.options, now)}
         if say.kind == "greeting_invite" and channel in ("email", "sms"):
-            return {"upload_url": self.links.upload_url(followup.id, now)}
+            return {"upload_url": self.links.upload_url(followup.id)}
         return {}
 
     def _mail_headers(

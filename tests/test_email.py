@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,10 +16,14 @@ import pytest
 from PIL import ExifTags, Image
 
 from bot.answer_pages import PageContext, answer_routes
-from bot.channels.base import OutgoingMessage, PermanentError, TemporaryError
+from bot.channels.base import InboundMessage, OutgoingMessage, PermanentError, TemporaryError
 from bot.channels.email import EmailChannel, SmtpSettings
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
+from fikafollow.config import load_settings
+from messages.sms_segments import segments
+from store import intake
+from store.models import FollowUp, Programme
 from tests.dbstate import aquery
 from tests.mail_support import NOW, SmtpServer, free_port, mail_app, photo_with_gps
 
@@ -230,7 +235,7 @@ async def upload_link(app: App, external_id: str) -> str:
         "WHERE p.external_id = :p",
         p=external_id,
     )
-    return app.links.upload_url(int(rows[0][0]), NOW).removeprefix("http://127.0.0.1:8765")
+    return app.links.upload_url(int(rows[0][0])).removeprefix("http://127.0.0.1:8765")
 
 
 async def test_the_upload_page_keeps_a_photo_without_gps_and_refuses_what_is_no_photo(
@@ -278,3 +283,77 @@ async def test_an_iphone_heic_photo_is_accepted_on_the_upload_page(asked: App) -
         )
         assert kept.status_code == 200, kept.text
     assert await aquery(asked.settings.database_url, "SELECT consent FROM greeting") == [("no",)]
+
+
+async def test_after_both_link_answers_the_invitation_mail_carries_the_upload_link(
+    asked: App, smtp_server: SmtpServer
+) -> None:
+    async with client_for(asked) as http:
+        yes, _ = LINK.findall(text_of(mail_to(smtp_server, "erik@example.org")))
+        await http.post(yes, data={"value": "yes", "form": form_of((await http.get(yes)).text)})
+        await asked.tick(lambda: NOW)
+        second = [raw for _, rcpts, raw in smtp_server.sink.received if "erik@example.org" in rcpts]
+        maybe = LINK.findall(text_of(parsed(second[-1])))[1]
+        await http.post(
+            maybe, data={"value": "maybe", "form": form_of((await http.get(maybe)).text)}
+        )
+        await asked.tick(lambda: NOW)
+    invitation = [raw for _, rcpts, raw in smtp_server.sink.received if "erik@example.org" in rcpts]
+    assert len(invitation) == 3
+    text = text_of(parsed(invitation[-1]))
+    upload = re.search(r"http://127\.0\.0\.1:8765(/u/[0-9a-f]+\.[A-Za-z0-9_\-]+)", text)
+    assert upload, text
+    assert await answers(asked) == [("P4", "met_again", "yes"), ("P4", "will_meet_again", "maybe")]
+    async with client_for(asked) as http:
+        assert (await http.get(upload.group(1))).status_code == 200
+    async with client_for(asked, NOW + timedelta(days=61)) as late:
+        old = await late.get(upload.group(1))
+        assert old.status_code == 404 and "This link does not work" in old.text
+
+
+@pytest.mark.parametrize(
+    ("public_url", "has_link"),
+    [("https://fika.example.se", True), ("https://" + "a" * 60 + ".example.org", False)],
+    ids=["short-address", "long-address"],
+)
+async def test_an_sms_invitation_carries_the_upload_link_within_two_parts(
+    db_url: str, tmp_path: Path, public_url: str, has_link: bool
+) -> None:
+    csv = (
+        "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender\n"
+        "S1,2026-05-04,individual,Q1,Samira,newcomer,ar,sms,0701234519,,woman\n"
+        "S1,2026-05-04,individual,Q2,Sven,established,sv,sms,0701234520,,man\n"
+    )
+    app = App(
+        load_settings(
+            database_url=db_url,
+            photo_dir=tmp_path,
+            public_url=public_url,
+            secret_key="test-secret-key-not-for-production-0123",
+        ),
+        channels={},
+    )
+    try:
+        await app.start()
+        programme = await app.programme(None, NOW)
+        rows, errors = intake.read_csv(csv.encode(), "SE")
+        assert not errors
+        async with app.sessions.begin() as session:
+            programme = await session.get_one(Programme, programme.id)
+            await intake.apply(session, programme, rows, NOW, app.book.days())
+            for followup in (
+                await session.scalars(__import__("sqlalchemy").select(FollowUp))
+            ).all():
+                await app.conversation.start(session, followup, NOW)
+        for n, text in enumerate(("1", "١")):
+            async with app.sessions.begin() as session:
+                message = InboundMessage("sms", f"SM{n}", "+46701234519", text=text)
+                assert await app.conversation.receive(session, message, NOW) == "answered"
+    finally:
+        await app.close()
+    invitation = await aquery(db_url, "SELECT payload FROM outbox WHERE kind = 'greeting_invite'")
+    assert len(invitation) == 1
+    payload = invitation[0][0]
+    text = (payload if isinstance(payload, dict) else json.loads(payload))["text"]
+    assert ("/u/" in text) is has_link
+    assert segments(text) <= 2

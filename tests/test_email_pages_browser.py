@@ -147,7 +147,7 @@ async def test_answer_by_click_and_upload_a_photo_with_words_in_a_real_browser(
                 "WHERE p.external_id = :p",
                 p=participant,
             )
-            upload = app.links.upload_url(int(followup[0][0]), NOW)
+            upload = app.links.upload_url(int(followup[0][0]))
             await page.goto(base + upload.removeprefix("http://127.0.0.1:8765"))
             direction = await page.evaluate("getComputedStyle(document.body).direction")
             assert direction == ("rtl" if language == "ar" else "ltr")
