@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit services clean
 
 $(BIN)/.installed-app: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,15 @@ lint: $(BIN)/.installed-test
 typecheck: $(BIN)/.installed-test
 	$(BIN)/mypy
 
-unit: $(BIN)/.installed-test
+# Dovecot and Chromium for the e-mail tests: installed when missing and run as root, else those
+# tests skip with the reason (CI sets FIKAFOLLOW_TEST_REQUIRE_SERVICES=1 to make that a failure)
+services:
+	bash scripts/test-services.sh
+
+unit: $(BIN)/.installed-test services
 	$(BIN)/pytest
 
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) fikafollow-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) fikafollow-demo .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -106,6 +106,7 @@ class MailboxReader:
                 aioimaplib.Abort, aioimaplib.CommandTimeout, OSError, TimeoutError
             ):
                 await client.logout()
+            close(client)
         if result.seen:
             log.info("mailbox: %s messages read: %s", result.seen, result.outcomes)
         return result
@@ -175,6 +176,13 @@ class MailboxReader:
 
 class ImapError(Exception):
     pass
+
+
+def close(client: aioimaplib.IMAP4) -> None:
+    """Close the connection itself: aioimaplib leaves it open after LOGOUT."""
+    transport = client.protocol.transport if client.protocol is not None else None
+    if transport is not None and not transport.is_closing():
+        transport.close()
 
 
 def _check(response: aioimaplib.Response, what: str) -> None:

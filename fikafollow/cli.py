@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
     create.add_argument("--label", default="", help="who the key is for")
 
+    mail = sub.add_parser("mail", help="e-mail replies")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    poll = mail_sub.add_parser("poll", help="read replies from the mailbox (FIKAFOLLOW_IMAP_*)")
+    poll.add_argument("--once", action="store_true", help="read what is there now, then stop")
+    poll.add_argument("--now", help="the instant the replies are recorded at (with --once)")
+
     prog = sub.add_parser("programme", help="programmes and their timing")
     prog_sub = prog.add_subparsers(dest="programme_command", required=True, metavar="ACTION")
     pset = prog_sub.add_parser("set", help="create a programme or change its settings")
@@ -261,6 +267,28 @@ async def cmd_programme(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+async def cmd_mail(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from fikafollow.channels import mailbox_reader
+
+    reader = mailbox_reader(app)
+    if reader is None:
+        raise UsageError("set FIKAFOLLOW_IMAP_HOST, _USERNAME and _PASSWORD to read replies")
+    await app.start()
+    await app.programme(None, datetime.now(UTC))
+    if not args.once:
+        await reader.run(lambda: datetime.now(UTC), float(app.settings.imap_poll_seconds))
+        return 0
+    now = parse_now(args.now, app.settings)
+    result = await reader.poll_once(lambda: now)
+    outcomes = ", ".join(f"{name} {n}" for name, n in sorted((result.outcomes or {}).items()))
+    out.write(f"{result.seen} messages read" + (f": {outcomes}" if outcomes else "") + "\n")
+    # what the replies caused (the next question, a thank-you) goes out now
+    drained = await app.sender.drain(lambda: now)
+    if drained.sent:
+        out.write(f"sent {drained.sent}\n")
+    return 0
+
+
 async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
         from fikafollow.demo import run_demo
@@ -279,6 +307,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         "export": cmd_export,
         "apikey": cmd_apikey,
         "programme": cmd_programme,
+        "mail": cmd_mail,
     }
     app = App(settings)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
@@ -12,11 +13,20 @@ import aioimaplib
 import pytest
 from PIL import ExifTags, Image
 
-from bot.email_inbound import ImapSettings, MailboxReader
+from bot.email_inbound import ImapSettings, MailboxReader, close
 from bot.email_quotes import strip_quoted
 from fikafollow.app import App
+from fikafollow.cli import main
 from tests.dbstate import aquery
-from tests.mail_support import NOW, ImapServer, SmtpServer, mail_app, photo_with_gps
+from tests.mail_support import (
+    MATCH_CSV,
+    NOW,
+    ImapServer,
+    SmtpServer,
+    mail_app,
+    mail_settings,
+    photo_with_gps,
+)
 
 
 @pytest.fixture
@@ -57,6 +67,7 @@ async def append(server: ImapServer, *mails: EmailMessage) -> None:
     for mail in mails:
         assert (await client.append(bytes(mail), mailbox="INBOX")).result == "OK"
     await client.logout()
+    close(client)
 
 
 def reader(app: App, server: ImapServer) -> MailboxReader:
@@ -157,3 +168,39 @@ def test_a_line_that_only_mentions_writing_is_kept() -> None:
         re.sub(r"\s+", " ", strip_quoted(text))
         == "We had fika and she wrote: thanks for the coffee"
     )
+
+
+def test_mail_poll_once_on_the_command_line_reads_a_reply_and_sends_the_next_question(
+    db_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    imap_server: ImapServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = mail_settings(db_url, tmp_path, smtp_server.port)
+    settings.update(
+        imap_host="127.0.0.1",
+        imap_port=imap_server.port,
+        imap_username=imap_server.username,
+        imap_password=imap_server.password,
+        imap_security="none",
+    )
+    for name, value in settings.items():
+        monkeypatch.setenv(f"FIKAFOLLOW_{name.upper()}", str(value))
+    (tmp_path / "m.csv").write_text(MATCH_CSV, encoding="utf-8")
+    when = NOW.isoformat()
+    assert main(["import", str(tmp_path / "m.csv"), "--now", when]) == 0
+    assert main(["tick", "--now", when]) == 0
+    asyncio.run(
+        append(
+            imap_server, reply(sent_to(smtp_server, "erik@example.org"), "erik@example.org", "Yes!")
+        )
+    )
+    capsys.readouterr()
+    assert main(["mail", "poll", "--once", "--now", when]) == 0
+    assert capsys.readouterr().out == "1 messages read: answered 1\nsent 1\n"
+    assert main(["mail", "poll", "--once", "--now", when]) == 0
+    assert capsys.readouterr().out == "0 messages read\n"
+    second = sent_to(smtp_server, "erik@example.org")
+    assert "Will you meet again?" in str(second.get_body(("plain",)).get_content())  # type: ignore[union-attr]
