@@ -101,6 +101,7 @@ def answer_link(server: SmtpServer, address: str) -> str:
         ),
         ("ar", "P1", "amina@example.org", "شكرًا! تم حفظ جوابك.", "شكرًا على تحية الفيكا!"),
     ],
+    ids=["sv", "ar"],
 )
 async def test_answer_by_click_and_upload_a_photo_with_words_in_a_real_browser(
     served: tuple[App, str],
