@@ -173,7 +173,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    provider_id: Mapped[str | None] = mapped_column(String(200))
+    # indexed: an e-mail reply's In-Reply-To is looked up here to find its follow-up
+    provider_id: Mapped[str | None] = mapped_column(String(200), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
