@@ -204,3 +204,21 @@ def test_mail_poll_once_on_the_command_line_reads_a_reply_and_sends_the_next_que
     assert capsys.readouterr().out == "0 messages read\n"
     second = sent_to(smtp_server, "erik@example.org")
     assert "Will you meet again?" in str(second.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+
+async def test_an_html_only_reply_is_read_without_its_quote_and_an_auto_reply_is_ignored(
+    asked: App, smtp_server: SmtpServer, imap_server: ImapServer
+) -> None:
+    original = sent_to(smtp_server, "erik@example.org")
+    away = reply(original, "erik@example.org", "I am on holiday until June.")
+    away["Auto-Submitted"] = "auto-replied"
+    html_only = reply(original, "erik@example.org", "")
+    html_only.set_content(
+        "<div dir='ltr'>2</div><br><div class='gmail_quote'>On Mon wrote:"
+        "<blockquote>1 Yes<br>2 No</blockquote></div>",
+        subtype="html",
+    )
+    await append(imap_server, away, html_only)
+    result = await reader(asked, imap_server).poll_once(lambda: NOW)
+    assert result.seen == 2 and result.outcomes == {"auto_reply": 1, "answered": 1}
+    assert [row[:3] for row in await answers(asked)] == [("P4", "met_again", "no")]
