@@ -7,7 +7,7 @@ committed together or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -19,7 +19,8 @@ from bot.dialogue import Dialogue, Incoming, Say, State, Turn
 from bot.reach import ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import SurveyBook
-from messages.render import Catalogue
+from messages.render import Catalogue, Rendered
+from messages.sms_segments import segments
 from store import inbox, outbox
 from store.models import (
     Answer,
@@ -37,10 +38,20 @@ log = logging.getLogger(__name__)
 OPEN = ("active", "done")
 # messages that ask something; one that cannot be delivered is asked again on the next channel
 PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
+MAX_SMS_SEGMENTS = 2
+# a deep link that binds the participant's Telegram chat, or None (see bot/telegram_inbound.py)
+TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
 
 
 class Conversation:
-    def __init__(self, book: SurveyBook, catalogue: Catalogue, photos: PhotoStore) -> None:
+    def __init__(
+        self,
+        book: SurveyBook,
+        catalogue: Catalogue,
+        photos: PhotoStore,
+        telegram_linker: TelegramLinker | None = None,
+    ) -> None:
+        self.telegram_linker = telegram_linker
         self.book = book
         self.dialogue = Dialogue(book)
         self.catalogue = catalogue
@@ -268,6 +279,49 @@ class Conversation:
             session, followup, participant, (Say(kind),), message.channel, message.sender, now
         )
 
+    async def notify(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        kind: str,
+        channel: str,
+        address: str,
+        now: datetime,
+    ) -> None:
+        """Queue a message outside any follow-up (e.g. "your Telegram is linked")."""
+        await self._say(session, None, participant, (Say(kind),), channel, address, now)
+
+    async def _render_question(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        channel: str,
+        params: dict[str, object],
+        now: datetime,
+    ) -> Rendered:
+        # someone who chose Telegram but never opened the bot is asked elsewhere, with the link
+        # that binds their chat -- in an SMS only where it still fits in two parts
+        rendered = self.catalogue.render("question", participant.language, channel, **params)
+        wants_link = (
+            self.telegram_linker is not None
+            and params.get("first")
+            and channel != "telegram"
+            and participant.channel == "telegram"
+            and participant.telegram_chat_id is None
+        )
+        if not wants_link or self.telegram_linker is None:
+            return rendered
+        link = await self.telegram_linker(session, participant, now)
+        if link is None:
+            return rendered
+        linked = self.catalogue.render(
+            "question", participant.language, channel, telegram_link=link, **params
+        )
+        if channel == "sms" and segments(linked.text) > MAX_SMS_SEGMENTS:
+            log.info("telegram link left out of a %s SMS: no room", participant.language)
+            return rendered
+        return linked
+
     async def _participants(
         self, session: AsyncSession, channel: str, sender: str
     ) -> Sequence[Participant]:
@@ -337,7 +391,10 @@ class Conversation:
                 params["options"] = say.options
             elif say.kind == "thanks_greeting":
                 params["consent"] = say.consent
-            rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
+            if say.kind == "question":
+                rendered = await self._render_question(session, participant, channel, params, now)
+            else:
+                rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
             outbox.enqueue(
                 session,
                 programme_id=participant.programme_id,
