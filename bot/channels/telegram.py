@@ -7,11 +7,16 @@ The adapter only speaks to the Bot API. What an update means for a follow-up is 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
+
+# python-telegram-bot 22 warns on every RetryAfter unless durations are timedeltas, the form its
+# next major version uses anyway; set before the library reads it
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -35,7 +40,7 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    # python-telegram-bot 22 warns on reading an int here; either form means seconds
+    # a timedelta with PTB_TIMEDELTA set; an int if someone set it to false
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value: Any = exc.retry_after
