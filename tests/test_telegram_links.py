@@ -78,3 +78,16 @@ def test_start_payload() -> None:
     assert start_payload("/start") is None
     assert start_payload("/stop abc") is None
     assert start_payload("hello") is None
+
+
+def test_webhook_mode_needs_a_public_url_and_a_secret() -> None:
+    import pytest
+
+    from fikafollow.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="FIKAFOLLOW_PUBLIC_URL"):
+        load_settings(telegram_token="1:x", telegram_mode="webhook")
+    with pytest.raises(ConfigError, match="FIKAFOLLOW_TELEGRAM_WEBHOOK_SECRET"):
+        load_settings(telegram_token="1:x", telegram_mode="webhook", public_url="https://f.se")
+    with pytest.raises(ConfigError, match="FIKAFOLLOW_TELEGRAM_MODE"):
+        load_settings(telegram_mode="carrier-pigeon")

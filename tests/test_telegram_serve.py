@@ -181,8 +181,18 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
             assert not invite.buttons
 
             # a photo with a caption is a greeting; consent is asked once
-            await fake.photo(CHAT, _jpeg(), caption="فيكا لطيفة")
+            # an album: two photos with one media_group_id, the caption on the first; each is
+            # stored, and the consent question is asked once for both
+            await fake.photo(CHAT, _jpeg(), caption="فيكا لطيفة", media_group_id="album1")
+            await fake.photo(CHAT, _jpeg(), media_group_id="album1")
+
+            async def both_photos() -> bool:
+                async with app.sessions() as session:
+                    return len(list(await session.scalars(select(Greeting)))) == 2
+
+            await _wait(both_photos, "the album")
             consent = (await fake.wait_for(CHAT, 6))[5]
+            assert len(fake.to(CHAT)) == 6
             assert [v for _l, v in consent.buttons] == ["consent=yes", "consent=no"]
             await fake.tap(CHAT, consent, "consent=yes")
             await fake.wait_for(CHAT, 7)
@@ -230,10 +240,10 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
             "met_again": ("yes", "telegram"),
             "will_meet_again": ("maybe", "telegram"),
         }
-        greetings = list(await session.scalars(select(Greeting)))
-        assert len(greetings) == 1
-        assert greetings[0].words == "فيكا لطيفة" and greetings[0].consent == "yes"
-        assert (tmp_path / "photos" / str(greetings[0].photo_path)).exists()
+        greetings = list(await session.scalars(select(Greeting).order_by(Greeting.id)))
+        assert [(g.words, g.consent) for g in greetings] == [("فيكا لطيفة", "yes"), ("", "yes")]
+        for greeting in greetings:
+            assert (tmp_path / "photos" / str(greeting.photo_path)).exists()
         outcomes = [
             e.outcome for e in await session.scalars(select(InboxEvent).order_by(InboxEvent.id))
         ]
@@ -244,6 +254,7 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
             "answered",
             "stale_button",
             "answered",
+            "greeting",
             "greeting",
             "consent",
             "opted_out",
