@@ -279,17 +279,29 @@ class Conversation:
             session, followup, participant, (Say(kind),), message.channel, message.sender, now
         )
 
-    async def notify(
-        self,
-        session: AsyncSession,
-        participant: Participant,
-        kind: str,
-        channel: str,
-        address: str,
-        now: datetime,
+    async def linked(
+        self, session: AsyncSession, participant: Participant, chat: str, now: datetime
     ) -> None:
-        """Queue a message outside any follow-up (e.g. "your Telegram is linked")."""
-        await self._say(session, None, participant, (Say(kind),), channel, address, now)
+        """A participant linked their Telegram chat: greet them there, and move a follow-up that
+        is waiting for an answer elsewhere to Telegram by asking its open question again."""
+        await self._say(
+            session, None, participant, (Say("telegram_linked"),), "telegram", chat, now
+        )
+        if participant.opted_out_at is not None:
+            return
+        followup = await session.scalar(
+            select(FollowUp)
+            .where(FollowUp.participant_id == participant.id, FollowUp.status == "active")
+            .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
+            .limit(1)
+        )
+        if followup is None:
+            return
+        survey = self.book.surveys[followup.survey]
+        followup.channel = "telegram"
+        followup.last_message_at = now
+        says = self.dialogue.prompt(survey, followup.step or survey.steps[0])
+        await self._say(session, followup, participant, says, "telegram", chat, now)
 
     async def _render_question(
         self,

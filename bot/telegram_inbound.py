@@ -179,9 +179,7 @@ class TelegramInbound:
                 participant.updated_at = now
                 event.participant_id = participant.id
                 event.outcome = "linked"
-                await self.conversation.notify(
-                    session, participant, "telegram_linked", "telegram", chat, now
-                )
+                await self.conversation.linked(session, participant, chat, now)
         log.info("inbound telegram event %s: %s", event.id, event.outcome)
         if event.outcome == "link_unknown":
             await self._link_unknown(message)

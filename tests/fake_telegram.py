@@ -198,6 +198,21 @@ class FakeTelegram:
             extra["media_group_id"] = media_group_id
         return await self.push({"message": self._message(chat_id, language, **extra)})
 
+    async def document(
+        self, chat_id: int, data: bytes, mime_type: str, file_size: int | None = None
+    ) -> int:
+        """A file sent as a document; `file_size` may claim more than `data` holds."""
+        name = f"doc{next(self._ids)}"
+        self.files[name] = data
+        document = {
+            "file_id": name,
+            "file_unique_id": f"u{name}",
+            "file_name": "fika.bin",
+            "mime_type": mime_type,
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        return await self.push({"message": self._message(chat_id, "sv", document=document)})
+
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
 

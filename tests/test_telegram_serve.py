@@ -87,8 +87,7 @@ async def _wait(predicate: object, what: str, within: float = 20.0) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
-async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> None:
-    db_url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+async def test_whole_conversation_through_serve(db_url: str, tmp_path: Path, mode: str) -> None:
     app = App(load_settings(database_url=db_url, photo_dir=tmp_path / "photos"), channels={})
     await app.start()
     now = datetime.now(UTC)
@@ -200,7 +199,8 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
             # /stop stops everything, confirmed in Arabic
             await fake.text(CHAT, "/stop")
             stopped = (await fake.wait_for(CHAT, 8))[7]
-            assert stopped.text
+            said = {"programme": "Fika", "first_name": "Amina"}
+            assert stopped.text == app.catalogue.render("opted_out", "ar", "telegram", **said).text
 
             async def settled() -> bool:
                 async with app.sessions() as session:
@@ -210,6 +210,10 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
                     return who is not None and who.opted_out_at is not None
 
             await _wait(settled, "the opt-out")
+            # /start without a link undoes it
+            await fake.text(CHAT, "/start")
+            welcome = (await fake.wait_for(CHAT, 9))[8]
+            assert welcome.text == app.catalogue.render("opted_in", "ar", "telegram", **said).text
             if mode == "webhook":
                 # Telegram sending an update again changes nothing
                 events = await _count_events(app)
@@ -235,6 +239,8 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
         assert b"Amina" not in err and str(CHAT).encode() not in err and token.encode() not in err
 
     async with app.sessions() as session:
+        amina = await session.scalar(select(Participant).where(Participant.external_id == "P1"))
+        assert amina is not None and amina.opted_out_at is None
         answers = {a.question: (a.value, a.channel) for a in await session.scalars(select(Answer))}
         assert answers == {
             "met_again": ("yes", "telegram"),
@@ -258,6 +264,7 @@ async def test_whole_conversation_through_serve(tmp_path: Path, mode: str) -> No
             "greeting",
             "consent",
             "opted_out",
+            "opted_in",
         ]
     await app.close()
 
