@@ -21,7 +21,7 @@ from fikafollow.cli import build_parser, run
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Answer, FollowUp, Greeting, InboxEvent, Participant, Programme
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, free_port
+from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, Fault, free_port
 
 CHAT = 5550001
 SECRET = "s3cret-webhook_token"
@@ -182,6 +182,9 @@ async def test_whole_conversation_through_serve(db_url: str, tmp_path: Path, mod
             # a photo with a caption is a greeting; consent is asked once
             # an album: two photos with one media_group_id, the caption on the first; each is
             # stored, and the consent question is asked once for both
+            # the first download fails: nothing is stored, the update comes again (webhook: a
+            # 503 makes Telegram resend it; polling: the offset stays before it)
+            fake.fail("getFile", Fault(500, "Internal Server Error"))
             await fake.photo(CHAT, _jpeg(), caption="فيكا لطيفة", media_group_id="album1")
             await fake.photo(CHAT, _jpeg(), media_group_id="album1")
 
@@ -192,6 +195,7 @@ async def test_whole_conversation_through_serve(db_url: str, tmp_path: Path, mod
             await _wait(both_photos, "the album")
             consent = (await fake.wait_for(CHAT, 6))[5]
             assert len(fake.to(CHAT)) == 6
+            assert fake.calls["getFile"] == 3
             assert [v for _l, v in consent.buttons] == ["consent=yes", "consent=no"]
             await fake.tap(CHAT, consent, "consent=yes")
             await fake.wait_for(CHAT, 7)
