@@ -7,6 +7,7 @@ The adapter only speaks to the Bot API. What an update means for a follow-up is 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import warnings
@@ -23,6 +24,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import OutgoingMessage, PermanentError, SendResult, TemporaryError
+
+# httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token;
+# python-telegram-bot logs request parameters (chat ids, texts) at DEBUG
+for _chatty in ("httpx", "httpcore", "telegram"):
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 
 # the Bot API refuses to hand out files larger than this
 MAX_DOWNLOAD = 20 * 1024 * 1024
