@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.telegram import TelegramChannel
@@ -81,8 +82,6 @@ def test_start_payload() -> None:
 
 
 def test_webhook_mode_needs_a_public_url_and_a_secret() -> None:
-    import pytest
-
     from fikafollow.config import ConfigError, load_settings
 
     with pytest.raises(ConfigError, match="FIKAFOLLOW_PUBLIC_URL"):
@@ -91,3 +90,12 @@ def test_webhook_mode_needs_a_public_url_and_a_secret() -> None:
         load_settings(telegram_token="1:x", telegram_mode="webhook", public_url="https://f.se")
     with pytest.raises(ConfigError, match="FIKAFOLLOW_TELEGRAM_MODE"):
         load_settings(telegram_mode="carrier-pigeon")
+
+
+def test_links_without_telegram_configured_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fikafollow.cli import main
+
+    assert main(["links"]) == 2
+    assert "FIKAFOLLOW_TELEGRAM_TOKEN" in capsys.readouterr().err
