@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Message, Update
 
@@ -106,10 +107,21 @@ class TelegramInbound:
         )
         async with self.sessions.begin() as session:
             outcome = await self.conversation.receive(session, inbound, self.clock())
+            if outcome == "opted_in":
+                # whoever blocked the bot and now starts it again can be reached here again
+                await self._revive(session, inbound.sender)
         if outcome == "unknown_sender" and (message.text or "").strip().lower() == "/start":
             # someone opened the bot without a link: tell them how to get one
             await self._link_unknown(message)
         return outcome
+
+    async def _revive(self, session: AsyncSession, chat: str) -> None:
+        people = await session.scalars(
+            select(Participant).where(Participant.telegram_chat_id == chat)
+        )
+        for person in people:
+            dead = {c for c in person.dead_channels.split(",") if c and c != "telegram"}
+            person.dead_channels = ",".join(sorted(dead))
 
     async def _button(self, update: Update) -> str:
         query = update.callback_query

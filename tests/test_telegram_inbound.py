@@ -137,6 +137,15 @@ async def test_linking_mid_follow_up_moves_the_question_to_telegram_and_a_block_
         ("sms", "will_meet_again", "pending"),
     ]
 
+    # he unblocks and starts the bot again: Telegram is alive for him once more
+    fake.blocked.discard(CHAT)
+    await fake.text(CHAT, "/start", language="sv")
+
+    async def revived() -> bool:
+        return (await _erik(app)).dead_channels == ""
+
+    await _until(revived, "Telegram to come back")
+
 
 @pytest.mark.slow
 async def test_an_image_sent_as_a_file_is_a_greeting_and_other_files_are_not(
