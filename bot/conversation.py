@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from bot.reach import ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages import sms_segments
-from messages.render import Catalogue
+from messages.render import Catalogue, Rendered
 from store import inbox, outbox
 from store.models import (
     Answer,
@@ -41,10 +41,19 @@ OPEN = ("active", "done")
 # messages that ask something; one that cannot be delivered is asked again on the next channel
 PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
 MAX_SMS_PARTS = 2
+# a deep link that binds the participant's Telegram chat, or None (see bot/telegram_inbound.py)
+TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
 
 
 class Conversation:
-    def __init__(self, book: SurveyBook, catalogue: Catalogue, photos: PhotoStore) -> None:
+    def __init__(
+        self,
+        book: SurveyBook,
+        catalogue: Catalogue,
+        photos: PhotoStore,
+        telegram_linker: TelegramLinker | None = None,
+    ) -> None:
+        self.telegram_linker = telegram_linker
         self.book = book
         self.dialogue = Dialogue(book)
         self.catalogue = catalogue
@@ -415,6 +424,61 @@ class Conversation:
             session, followup, participant, (Say(kind),), message.channel, message.sender, now
         )
 
+    async def linked(
+        self, session: AsyncSession, participant: Participant, chat: str, now: datetime
+    ) -> None:
+        """A participant linked their Telegram chat: greet them there, and move a follow-up that
+        is waiting for an answer elsewhere to Telegram by asking its open question again."""
+        await self._say(
+            session, None, participant, (Say("telegram_linked"),), "telegram", chat, now
+        )
+        if participant.opted_out_at is not None:
+            return
+        followup = await session.scalar(
+            select(FollowUp)
+            .where(FollowUp.participant_id == participant.id, FollowUp.status == "active")
+            .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
+            .limit(1)
+        )
+        if followup is None:
+            return
+        survey = self.book.surveys[followup.survey]
+        followup.channel = "telegram"
+        followup.last_message_at = now
+        says = self.dialogue.prompt(survey, followup.step or survey.steps[0])
+        await self._say(session, followup, participant, says, "telegram", chat, now)
+
+    async def _render_question(
+        self,
+        session: AsyncSession,
+        participant: Participant,
+        channel: str,
+        params: dict[str, object],
+        now: datetime,
+    ) -> Rendered:
+        # someone who chose Telegram but never opened the bot is asked elsewhere, with the link
+        # that binds their chat -- in an SMS only where it still fits in two parts
+        rendered = self.catalogue.render("question", participant.language, channel, **params)
+        wants_link = (
+            self.telegram_linker is not None
+            and params.get("first")
+            and channel != "telegram"
+            and participant.channel == "telegram"
+            and participant.telegram_chat_id is None
+        )
+        if not wants_link or self.telegram_linker is None:
+            return rendered
+        link = await self.telegram_linker(session, participant, now)
+        if link is None:
+            return rendered
+        linked = self.catalogue.render(
+            "question", participant.language, channel, telegram_link=link, **params
+        )
+        if channel == "sms" and sms_segments.segments(linked.text) > MAX_SMS_PARTS:
+            log.info("telegram link left out of a %s SMS: no room", participant.language)
+            return rendered
+        return linked
+
     async def _participants(
         self, session: AsyncSession, channel: str, sender: str
     ) -> Sequence[Participant]:
@@ -485,11 +549,15 @@ class Conversation:
             elif say.kind == "thanks_greeting":
                 params["consent"] = say.consent
             extra = self._link_params(say, followup, channel, now)
-            rendered = self.catalogue.render(
-                say.kind, participant.language, channel, **params, **extra
-            )
+            params.update(extra)
+            if say.kind == "question":
+                rendered = await self._render_question(session, participant, channel, params, now)
+            else:
+                rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
             if channel == "sms" and extra and sms_segments.segments(rendered.text) > MAX_SMS_PARTS:
                 # a long public address would make a third SMS part: the link is left out
+                for key in extra:
+                    params.pop(key)
                 rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
             outbox.enqueue(
                 session,

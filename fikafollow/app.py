@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import Channel
 from bot.conversation import Conversation
 from bot.surveys import SurveyBook, default_book
-from fikafollow.channels import configured_channels, configured_links
+from fikafollow.channels import configured_channels, configured_links, telegram_linker
 from fikafollow.config import Settings, parse_quiet_hours
 from messages.render import default_catalogue
 from scheduler.passes import DispatchResult, dispatch_due
@@ -44,6 +44,7 @@ class App:
         self.channels: dict[str, Channel] = (
             dict(channels) if channels is not None else configured_channels(settings)
         )
+        self.conversation.telegram_linker = telegram_linker(settings, self.channels)
         rates = {
             "telegram": settings.rate_telegram,
             "sms": settings.rate_sms,
@@ -62,6 +63,11 @@ class App:
         await ensure_schema(self.engine)
 
     async def close(self) -> None:
+        for channel in self.channels.values():
+            # adapters that hold a connection pool (the Telegram bot) let it go here
+            close = getattr(channel, "close", None)
+            if close is not None:
+                await close()
         await self.engine.dispose()
 
     async def programme(self, programme_id: str | None, now: datetime) -> Programme:

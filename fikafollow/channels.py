@@ -5,8 +5,9 @@ Each channel joins here when its settings are present; with none, messages wait 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+import weakref
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,11 @@ from starlette.routing import BaseRoute
 from bot.answer_pages import PageContext, answer_routes
 from bot.channels.base import Channel
 from bot.channels.email import EmailChannel, SmtpSettings
+from bot.channels.telegram import TelegramChannel
 from bot.email_inbound import ImapSettings, MailboxReader
 from bot.links import LinkMaker, LinkSigner, load_or_create_secret
+from bot.telegram_inbound import TelegramInbound, TelegramLinker
+from bot.telegram_updates import WEBHOOK_PATH, TelegramUpdates
 from fikafollow.config import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -28,6 +32,10 @@ SQLITE_PREFIX = "sqlite+aiosqlite:///"
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# one update handler per app, shared by its web route and its background task (one lock)
+_TELEGRAM: weakref.WeakKeyDictionary[App, TelegramUpdates] = weakref.WeakKeyDictionary()
 
 
 def configured_channels(settings: Settings) -> dict[str, Channel]:
@@ -44,6 +52,13 @@ def configured_channels(settings: Settings) -> dict[str, Channel]:
                 password=settings.smtp_password,
                 reply_to=settings.mail_reply_to,
             )
+        )
+    if settings.telegram_token:
+        channels["telegram"] = TelegramChannel(
+            settings.telegram_token,
+            settings.telegram_api_url,
+            chat_interval=settings.telegram_chat_interval,
+            poll_timeout=settings.telegram_poll_timeout,
         )
     return channels
 
@@ -69,11 +84,50 @@ def configured_links(settings: Settings) -> LinkMaker | None:
     return LinkMaker(settings.public_url, LinkSigner(link_secret(settings)))
 
 
+def telegram_linker(settings: Settings, channels: Mapping[str, Channel]) -> TelegramLinker | None:
+    """Deep links for unlinked Telegram participants, when Telegram is configured."""
+    channel = channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        return None
+    return TelegramLinker(
+        channel, timedelta(days=settings.telegram_link_days), settings.telegram_bot_username
+    )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def telegram_updates(app: App) -> TelegramUpdates | None:
+    channel = app.channels.get("telegram")
+    if not isinstance(channel, TelegramChannel):
+        return None
+    if app not in _TELEGRAM:
+        inbound = TelegramInbound(
+            app.sessions,
+            app.conversation,
+            app.catalogue,
+            channel,
+            _utc_now,
+            app.settings.programme_name,
+        )
+        _TELEGRAM[app] = TelegramUpdates(channel, inbound)
+    return _TELEGRAM[app]
+
+
+def _webhook_mode(settings: Settings) -> bool:
+    return settings.telegram_mode == "webhook" and bool(settings.public_url)
+
+
 def web_routes(app: App) -> list[BaseRoute]:
     """Routes the channels add to the web app (webhooks, answer pages)."""
     routes: list[BaseRoute] = []
     if app.links is not None:
         routes += answer_routes(PageContext(app.sessions, app.conversation, app.links, utc_now))
+    updates = telegram_updates(app)
+    secret = app.settings.telegram_webhook_secret
+    if updates is not None and _webhook_mode(app.settings) and secret:
+        routes.append(updates.webhook_route(secret))
     return routes
 
 
@@ -107,4 +161,12 @@ def background_tasks(app: App) -> list[BackgroundTask]:
             await reader.run(utc_now, every)
 
         tasks.append(read_mailbox)
+    updates = telegram_updates(app)
+    secret = app.settings.telegram_webhook_secret
+    if updates is not None:
+        if _webhook_mode(app.settings) and secret:
+            url = f"{str(app.settings.public_url).rstrip('/')}{WEBHOOK_PATH}"
+            tasks.append(lambda: updates.keep_webhook(url, secret))
+        else:
+            tasks.append(updates.poll)
     return tasks

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     answers.add_argument("--out", type=Path, help="file to write (default: standard output)")
     answers.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
 
+    links = sub.add_parser("links", help="Telegram links for participants not linked yet (CSV)")
+    links.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    links.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+
     serve = sub.add_parser("serve", help="run the web app and the scheduled passes")
     serve.add_argument("--host", help="address to listen on (default: FIKAFOLLOW_HOST)")
     serve.add_argument("--port", type=int, help="port (default: FIKAFOLLOW_PORT)")
@@ -192,6 +196,43 @@ async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+async def cmd_links(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    import csv
+    from datetime import timedelta
+
+    from fikafollow.channels import telegram_linker
+    from store import telegram_links
+
+    linker = telegram_linker(app.settings, app.channels)
+    if linker is None:
+        raise UsageError("Telegram is not configured: set FIKAFOLLOW_TELEGRAM_TOKEN")
+    username = await linker.username()
+    if username is None:
+        raise UsageError(
+            "cannot ask the Bot API for the bot's name: set FIKAFOLLOW_TELEGRAM_BOT_USERNAME"
+        )
+    now = datetime.now(UTC)
+    await app.start()
+    programme = await app.programme(args.programme, now)
+    lifetime = timedelta(days=app.settings.telegram_link_days)
+    target = out if args.out is None else args.out.open("w", encoding="utf-8", newline="")
+    try:
+        writer = csv.writer(target)
+        writer.writerow(["participant_id", "telegram_link"])
+        async with app.sessions.begin() as session:
+            people = await telegram_links.unlinked(session, programme.id)
+            for person in people:
+                token = telegram_links.issue(session, person.id, now, lifetime)
+                writer.writerow([person.external_id, telegram_links.deep_link(username, token)])
+    finally:
+        if args.out is not None:
+            target.close()
+    if args.out is not None:
+        out.write(f"{len(people)} links written to {args.out}; each works once, for ")
+        out.write(f"{app.settings.telegram_link_days} days\n")
+    return 0
+
+
 async def cmd_apikey(app: App, args: argparse.Namespace, out: TextIO) -> int:
     now = datetime.now(UTC)
     await app.start()
@@ -306,6 +347,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         "tick": cmd_tick,
         "export": cmd_export,
         "apikey": cmd_apikey,
+        "links": cmd_links,
         "programme": cmd_programme,
         "mail": cmd_mail,
     }

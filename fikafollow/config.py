@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     tick_seconds: int = Field(default=60, ge=1)
     log_level: str = "INFO"
+    # Telegram: the channel joins when a token is set
+    telegram_token: str | None = None
+    # root of the Bot API server; methods go to {root}/bot{token}/{method}
+    telegram_api_url: str = "https://api.telegram.org"
+    # for deep links; asked of the Bot API (getMe) when not set
+    telegram_bot_username: str | None = None
+    telegram_mode: str = "polling"
+    telegram_webhook_secret: str | None = None
+    # how long a deep link to link a chat stays valid
+    telegram_link_days: int = Field(default=30, ge=1, le=365)
+    # Telegram allows about one message per second into one chat
+    telegram_chat_interval: float = Field(default=1.0, ge=0)
+    telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
 
     @field_validator("timezone")
     @classmethod
@@ -136,6 +149,48 @@ class Settings(BaseSettings):
                 "FIKAFOLLOW_IMAP_USERNAME and FIKAFOLLOW_IMAP_PASSWORD are needed with "
                 "FIKAFOLLOW_IMAP_HOST"
             )
+        return self
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("use the Bot API server's root URL, e.g. https://api.telegram.org")
+        return value.rstrip("/")
+
+    @field_validator("telegram_mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        if value.lower() not in {"polling", "webhook"}:
+            raise ValueError("use polling or webhook")
+        return value.lower()
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        # what Telegram accepts as secret_token
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = value.removeprefix("@")
+            if not re.fullmatch(r"[A-Za-z0-9_]{5,32}", value):
+                raise ValueError("a bot username is 5-32 letters, digits or _")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs(self) -> Settings:
+        if self.telegram_token and self.telegram_mode == "webhook":
+            if not self.public_url:
+                raise ValueError(f"{PREFIX}TELEGRAM_MODE=webhook needs {PREFIX}PUBLIC_URL")
+            if not self.telegram_webhook_secret:
+                raise ValueError(
+                    f"{PREFIX}TELEGRAM_MODE=webhook needs {PREFIX}TELEGRAM_WEBHOOK_SECRET"
+                )
         return self
 
     @field_validator("log_level")

@@ -24,11 +24,12 @@ from bot.channels.base import InboundMessage, OutgoingMessage
 from bot.channels.demo import DemoChannel
 from fikafollow.app import App
 from fikafollow.config import load_settings
-from store import intake
+from store import intake, telegram_links
 from store.models import Greeting, Participant, Programme
 from store.reporting import summary, write_answers_csv
 
 SAMPLE = Path(__file__).with_name("demo_matches.csv")
+DEMO_BOT = "FikaDemoBot"  # a name for the links the demo shows; no such bot is asked
 EXPECTS_REPLY = {"question", "reprompt", "consent", "greeting_invite"}
 
 
@@ -167,15 +168,21 @@ async def _play(
         programme = await session.get_one(Programme, programme.id)
         result = await intake.apply(session, programme, rows, start, app.book.days())
         people = list((await session.scalars(select(Participant))).all())
-        # in real life each Telegram participant taps their link first; here they all did
+        # in real life each Telegram participant taps their link first (`fikafollow links`
+        # makes them); here they all did
+        links = []
         for person in people:
             if person.channel == "telegram":
+                token = telegram_links.issue(session, person.id, start, timedelta(days=30))
+                links.append((person, telegram_links.deep_link(DEMO_BOT, token)))
                 person.telegram_chat_id = f"demo-chat-{person.external_id}"
     out.write(
         f"{_local(start, zone)}  imported {result.matches_created} matches, "
         f"{result.participants_created} participants, {result.followups_created} follow-ups "
         "(due 21 days after each first fika, at 10:00)\n"
     )
+    for person, link in links:
+        out.write(f"  Telegram link for {person.first_name} ({person.external_id}): {link}\n")
     cast = Participants(people)
     for channel in channels.values():
         channel.describe = functools.partial(cast.describe, channel.name)

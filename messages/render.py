@@ -32,6 +32,8 @@ KINDS: tuple[str, ...] = (
     "opted_out",
     "opted_in",
     "photo_rejected",
+    "telegram_linked",
+    "link_unknown",
 )
 
 # Every kind is given these; the caller always knows them.
@@ -47,9 +49,12 @@ REQUIRED_PARAMS: Mapping[str, frozenset[str]] = {
     "opted_out": frozenset(),
     "opted_in": frozenset(),
     "photo_rejected": frozenset(),
+    "telegram_linked": frozenset(),
+    "link_unknown": frozenset(),
 }
 OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
-    "question": {"first": False, "link_urls": None},
+    # telegram_link: a deep link for someone who chose Telegram but has not opened the bot yet
+    "question": {"first": False, "link_urls": None, "telegram_link": None},
     "reprompt": {"link_urls": None},
     "greeting_invite": {"upload_url": None},
     # the consent question is always called "consent"; accepted so a caller may pass it as for
@@ -60,6 +65,8 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "opted_out": {},
     "opted_in": {},
     "photo_rejected": {},
+    "telegram_linked": {},
+    "link_unknown": {},
 }
 CONSENT_ANSWERS = (None, "yes", "no")
 

@@ -229,3 +229,17 @@ class Greeting(Base):
     consent: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
     consent_at: Mapped[datetime | None]
+
+
+class TelegramLink(Base):
+    """A one-time deep link that binds a participant's Telegram chat (`/start <token>`)."""
+
+    __tablename__ = "telegram_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    # sha256 of the token: the database alone cannot be used to link someone's chat
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -28,6 +28,7 @@ def test_demo_runs_shows_every_language_and_writes_the_export(tmp_path: Path) ->
     for shown in ("Telegram to", "SMS to", "E-mail to", "Subject:", "right-to-left"):
         assert shown in out
     assert "GPS data removed" in out and "KEPT" not in out
+    assert "Telegram link for Amina (P01): https://t.me/FikaDemoBot?start=" in out
     with (tmp_path / "demo" / "answers.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == [

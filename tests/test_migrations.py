@@ -53,7 +53,8 @@ async def test_a_database_on_an_older_schema_is_refused_with_what_to_do(db_url: 
     engine = make_engine(db_url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+            await conn.execute(text("DELETE FROM alembic_version"))
+            await conn.execute(text("INSERT INTO alembic_version VALUES ('older')"))
         with pytest.raises(SchemaBehind, match="fikafollow db upgrade"):
             await ensure_schema(engine)
     finally:
