@@ -263,6 +263,10 @@ class Conversation:
             )
         else:
             participant.opted_out_at = None
+            # a start that arrived on a channel proves the channel works again (an SMS number
+            # Twilio refused as unsubscribed, 21610, is open once its owner texts START)
+            dead = [c for c in participant.dead_channels.split(",") if c and c != message.channel]
+            participant.dead_channels = ",".join(dead)
         kind = "opted_out" if stop else "opted_in"
         await self._say(
             session, followup, participant, (Say(kind),), message.channel, message.sender, now

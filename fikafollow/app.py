@@ -60,6 +60,11 @@ class App:
         await ensure_schema(self.engine)
 
     async def close(self) -> None:
+        for channel in self.channels.values():
+            # adapters holding a connection pool (Twilio's HTTP session) let it go here
+            close = getattr(channel, "close", None)
+            if close is not None:
+                await close()
         await self.engine.dispose()
 
     async def programme(self, programme_id: str | None, now: datetime) -> Programme:

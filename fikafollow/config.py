@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFIX = "FIKAFOLLOW_"
@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     tick_seconds: int = Field(default=60, ge=1)
     log_level: str = "INFO"
+    # SMS through Twilio: all three of sid, token and from, or none
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    # a number in E.164, or a messaging service SID ("MG…")
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
 
     @field_validator("timezone")
     @classmethod
@@ -73,6 +79,52 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
         return value
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", value.strip()):
+            raise ValueError("a Twilio account SID is AC followed by 32 hex digits")
+        return value.strip() if value is not None else None
+
+    @field_validator("twilio_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not (
+            re.fullmatch(r"\+[1-9]\d{6,14}", value) or re.fullmatch(r"MG[0-9a-fA-F]{32}", value)
+        ):
+            raise ValueError("use an E.164 number like +46701234567 or a messaging service SID MG…")
+        return value
+
+    @field_validator("twilio_api_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value.strip()):
+            raise ValueError("use an http(s) URL like https://fika.example.se")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        given = [self.twilio_account_sid, self.twilio_auth_token, self.twilio_from]
+        if any(given) and not all(given):
+            raise ValueError(
+                "SMS needs all of FIKAFOLLOW_TWILIO_ACCOUNT_SID, FIKAFOLLOW_TWILIO_AUTH_TOKEN "
+                "and FIKAFOLLOW_TWILIO_FROM"
+            )
+        if all(given) and self.public_url is None:
+            raise ValueError(
+                "SMS needs FIKAFOLLOW_PUBLIC_URL: Twilio's webhooks and their signatures use it"
+            )
+        return self
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
 
     @field_validator("log_level")
     @classmethod
@@ -107,9 +159,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "?"
+            field = ".".join(str(p) for p in err["loc"])
             message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{PREFIX}{field.upper()}: {message}")
+            # a rule over several settings names them in its message
+            lines.append(f"{PREFIX}{field.upper()}: {message}" if field else message)
         raise ConfigError("; ".join(lines)) from None
 
 
