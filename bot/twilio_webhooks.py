@@ -118,7 +118,9 @@ class TwilioWebhooks:
         sid, sender = form.get("MessageSid", ""), form.get("From", "")
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
-        if await self._seen(sid):
+        # a retry of an MMS must not fetch its media again; a plain SMS needs no look first,
+        # the inbox stores it once anyway
+        if form.get("NumMedia", "0") not in ("", "0") and await self._seen(sid):
             return _twiml()
         try:
             photos, types = await self._fetch_media(form)
