@@ -458,6 +458,36 @@ async def test_a_family_phone_answers_for_the_member_with_an_open_followup(
     assert event.outcome == "answered"
 
 
+async def test_a_family_phone_with_two_asked_answers_the_latest_and_says_which_fika(
+    service: Service, twilio: FakeTwilio
+) -> None:
+    shared = "+46701000009"
+    csv = HEADER + (
+        "F1,2026-05-04,family,P1,Amal,newcomer,ar,sms,+46701000009,,woman\n"
+        "F1,2026-05-04,family,P2,Anna,established,sv,email,,anna@example.org,woman\n"
+        "F2,2026-05-04,family,P3,Omar,newcomer,ar,sms,+46701000009,,man\n"
+        "F2,2026-05-04,family,P4,Nils,established,sv,email,,nils@example.org,man\n"
+    )
+    await seed(service, csv)
+    async with service.app.sessions.begin() as session:
+        amal = await session.scalar(select(Participant).where(Participant.first_name == "Amal"))
+        assert amal is not None
+        followup = await session.scalar(select(FollowUp).where(FollowUp.participant_id == amal.id))
+        assert followup is not None and followup.started_at is not None
+        # Omar was asked last
+        followup.started_at -= timedelta(minutes=5)
+    await service.text(shared, "نعم")
+    await service.tick()
+    async with service.app.sessions() as session:
+        event = await session.scalar(select(InboxEvent))
+        omar = await session.scalar(select(Participant).where(Participant.first_name == "Omar"))
+    assert event is not None and omar is not None and event.participant_id == omar.id
+    rows = [r for r in await outbox_rows(service, shared) if r.participant_id == omar.id]
+    assert [r.kind for r in rows] == ["question", "answered_for", "question"]
+    assert "Nils" in rows[1].payload["text"] and rows[1].language == "ar"
+    assert "Nils" in [m.body for m in twilio.sent if m.to == shared][-2]
+
+
 # --- load ----------------------------------------------------------------------------------------
 
 
