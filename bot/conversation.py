@@ -7,7 +7,7 @@ committed together or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -39,8 +39,21 @@ OPEN = ("active", "done")
 PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
 
 
+# Where an SMS participant can upload a photo (`/u/<token>`): SMS cannot carry a photo
+# everywhere (MMS is not on every plan or phone), so the photo invitation on SMS may link to the
+# upload page. Given by the upload page's composition; None: the invitation asks for words only.
+UploadLink = Callable[[AsyncSession, FollowUp, Participant, datetime], Awaitable[str | None]]
+
+
 class Conversation:
-    def __init__(self, book: SurveyBook, catalogue: Catalogue, photos: PhotoStore) -> None:
+    def __init__(
+        self,
+        book: SurveyBook,
+        catalogue: Catalogue,
+        photos: PhotoStore,
+        upload_link: UploadLink | None = None,
+    ) -> None:
+        self.upload_link = upload_link
         self.book = book
         self.dialogue = Dialogue(book)
         self.catalogue = catalogue
@@ -367,6 +380,11 @@ class Conversation:
                 params["consent"] = say.consent
             elif say.kind == "answered_for":
                 params["partner"] = partner
+            elif say.kind == "greeting_invite" and channel == "sms" and followup is not None:
+                link = self.upload_link
+                url = await link(session, followup, participant, now) if link else None
+                if url:
+                    params["upload_url"] = url
             rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
             outbox.enqueue(
                 session,

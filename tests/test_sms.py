@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from fikafollow.app import App
 from fikafollow.channels import sms_routes
 from fikafollow.config import load_settings
 from store import intake, outbox
+from store.database import make_engine
 from store.models import (
     Answer,
     FollowUp,
@@ -354,6 +357,25 @@ async def test_media_outside_twilios_api_is_not_fetched_with_the_credentials(
         assert (await session.scalars(select(Greeting))).all() == []
 
 
+async def test_the_photo_invitation_on_sms_carries_the_upload_link_when_there_is_one(
+    service: Service, twilio: FakeTwilio
+) -> None:
+    async def upload_link(
+        session: object, followup: FollowUp, participant: Participant, now: datetime
+    ) -> str:
+        return f"https://fika.example.se/u/token{followup.id}"
+
+    service.app.conversation.upload_link = upload_link  # type: ignore[assignment]
+    await seed(service)
+    number = PHONES["sv"]
+    await service.text(number, "ja")
+    await service.text(number, "ja")
+    await service.tick()
+    rows = await outbox_rows(service, number)
+    assert rows[-1].kind == "greeting_invite"
+    assert f"https://fika.example.se/u/token{rows[-1].followup_id}" in last_to(twilio, number)
+
+
 # --- STOP and START ------------------------------------------------------------------------------
 
 
@@ -514,3 +536,55 @@ async def test_a_burst_of_2000_signed_posts_is_stored_once_each(
     async with service.app.sessions() as session:
         stored = list(await session.scalars(select(InboxEvent.provider_id)))
     assert len(stored) == count and set(stored) == set(sids)
+
+
+async def test_fikafollow_serve_takes_signed_sms_and_refuses_forged_ones(
+    db_url: str, tmp_path: Path, twilio: FakeTwilio
+) -> None:
+    """The composition as deployed: `fikafollow serve` in its own process, configured by
+    environment, answering Twilio's webhooks on a loopback port."""
+    sock = bound_socket()
+    port = int(sock.getsockname()[1])
+    sock.close()
+    root = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FIKAFOLLOW_")},
+        "FIKAFOLLOW_DATABASE_URL": db_url,
+        "FIKAFOLLOW_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "FIKAFOLLOW_TWILIO_AUTH_TOKEN_FILE": str(tmp_path / "token"),
+        "FIKAFOLLOW_TWILIO_FROM": FROM_NUMBER,
+        "FIKAFOLLOW_TWILIO_API_URL": twilio.root,
+        "FIKAFOLLOW_PUBLIC_URL": root,
+        "FIKAFOLLOW_PHOTO_DIR": str(tmp_path / "photos"),
+    }
+    (tmp_path / "token").write_text(AUTH_TOKEN + "\n")
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fikafollow", "serve", "--port", str(port), env=env, cwd=tmp_path
+    )
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            async with asyncio.timeout(30):
+                while True:
+                    try:
+                        if (await http.get(root + "/healthz")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    assert server.returncode is None, "serve stopped"
+                    await asyncio.sleep(0.1)
+            form = twilio.inbound_form("+46709999999", "hej")
+            url = root + INBOUND
+            forged = FakeTwilio(auth_token="1" * 32).sign(url, form)
+            assert (await twilio.post(http, url, form, signature=forged)).status_code == 403
+            answered = await twilio.post(http, url, form)
+            assert answered.status_code == 200 and answered.text.endswith("<Response/>")
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+    engine = make_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(InboxEvent.provider_id, InboxEvent.outcome))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [(form["MessageSid"], "unknown_sender")]
