@@ -46,6 +46,8 @@ DELIVERY_RANK = {
     "delivered": 3,
     "undelivered": 3,
     "failed": 3,
+    "canceled": 3,
+    "partially_delivered": 3,
     "read": 4,
 }
 

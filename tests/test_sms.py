@@ -424,6 +424,10 @@ async def test_stop_and_start_by_sms(
     assert len(twilio.sent) == before
     rows = await outbox_rows(service, number)
     assert (rows[-1].status, rows[-1].last_error) == ("cancelled", "participant opted out")
+    # an answer after the stop is kept, but what the dialogue says back is not sent
+    await service.text(number, YES[language])
+    await service.tick()
+    assert len(twilio.sent) == before
     await service.text(number, start)
     await service.tick()
     async with service.app.sessions() as session:
