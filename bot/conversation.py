@@ -159,6 +159,18 @@ class Conversation:
         if followup is None:
             return "no_open_followup"
         event.followup_id = followup.id
+        if len(candidates) > 1 and await self._others_asking(session, candidates, followup):
+            # a shared phone where several are being asked: the answer counts for the latest
+            # question, and the family is told which fika that was so they can set it right
+            await self._say(
+                session,
+                followup,
+                participant,
+                (Say("answered_for"),),
+                message.channel,
+                message.sender,
+                now,
+            )
         survey = self.book.surveys[followup.survey]
         state = State(followup.step or "", followup.resume_step, followup.reprompted)
         incoming = Incoming(message.text, message.button_value, len(message.photos))
@@ -419,6 +431,10 @@ class Conversation:
             )
         else:
             participant.opted_out_at = None
+            # a start that arrived on a channel proves the channel works again (an SMS number
+            # Twilio refused as unsubscribed, 21610, is open once its owner texts START)
+            dead = [c for c in participant.dead_channels.split(",") if c and c != message.channel]
+            participant.dead_channels = ",".join(dead)
         kind = "opted_out" if stop else "opted_in"
         await self._say(
             session, followup, participant, (Say(kind),), message.channel, message.sender, now
@@ -506,6 +522,18 @@ class Conversation:
             return None, candidates[0]
         return followup, next(p for p in candidates if p.id == followup.participant_id)
 
+    async def _others_asking(
+        self, session: AsyncSession, candidates: Sequence[Participant], chosen: FollowUp
+    ) -> bool:
+        """Whether someone else behind the same address also has questions waiting."""
+        others = [p.id for p in candidates if p.id != chosen.participant_id]
+        found = await session.scalar(
+            select(FollowUp.id)
+            .where(FollowUp.participant_id.in_(others), FollowUp.status == "active")
+            .limit(1)
+        )
+        return found is not None
+
     async def partners(self, session: AsyncSession, followup: FollowUp) -> str:
         names = await session.scalars(
             select(Participant.first_name)
@@ -548,6 +576,8 @@ class Conversation:
                 params["options"] = say.options
             elif say.kind == "thanks_greeting":
                 params["consent"] = say.consent
+            elif say.kind == "answered_for":
+                params["partner"] = partner
             extra = self._link_params(say, followup, channel, now)
             params.update(extra)
             if say.kind == "question":

@@ -211,15 +211,16 @@ FILLER_WORDS: dict[str, tuple[str, ...]] = {
 STOP_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "optout",
            "opt out", "revoke", "stop sending", "stop messages", "stop texting"),
-    "sv": ("stopp", "sluta", "avsluta", "avregistrera", "sluta skicka", "avanmäl", "avanmäla"),
+    "sv": ("stopp", "stoppa", "sluta", "avsluta", "avbryt", "avregistrera", "sluta skicka",
+           "avanmäl", "avanmäla"),
     "ar": ("توقف", "أوقف", "إيقاف", "إلغاء", "إلغاء الاشتراك"),
     "fa": ("توقف", "لغو", "لغو اشتراک", "لغو عضویت"),
-    "ti": ("ኣቁም", "ደው በል"),
+    "ti": ("ኣቁም", "ደው በል", "ኣቋርጽ"),
 }
 
 START_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("start", "unstop", "opt in", "optin"),
-    "sv": ("starta", "starta igen"),
+    "sv": ("starta", "starta igen", "börja igen"),
     "ar": ("ابدأ", "ابدا"),
     "fa": ("شروع",),
     "ti": ("ጀምር",),

@@ -64,7 +64,7 @@ class App:
 
     async def close(self) -> None:
         for channel in self.channels.values():
-            # adapters that hold a connection pool (the Telegram bot) let it go here
+            # adapters holding a connection pool (Telegram's bot, Twilio's session) let it go here
             close = getattr(channel, "close", None)
             if close is not None:
                 await close()

@@ -16,11 +16,13 @@ from starlette.routing import BaseRoute
 from bot.answer_pages import PageContext, answer_routes
 from bot.channels.base import Channel
 from bot.channels.email import EmailChannel, SmtpSettings
+from bot.channels.sms import TwilioConfig, TwilioSmsChannel
 from bot.channels.telegram import TelegramChannel
 from bot.email_inbound import ImapSettings, MailboxReader
 from bot.links import LinkMaker, LinkSigner, load_or_create_secret
 from bot.telegram_inbound import TelegramInbound, TelegramLinker
 from bot.telegram_updates import WEBHOOK_PATH, TelegramUpdates
+from bot.twilio_webhooks import STATUS_PATH, TwilioWebhookConfig, TwilioWebhooks
 from fikafollow.config import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ def configured_channels(settings: Settings) -> dict[str, Channel]:
             chat_interval=settings.telegram_chat_interval,
             poll_timeout=settings.telegram_poll_timeout,
         )
+    if settings.sms_configured:
+        channels["sms"] = TwilioSmsChannel(twilio_config(settings))
     return channels
 
 
@@ -94,10 +98,6 @@ def telegram_linker(settings: Settings, channels: Mapping[str, Channel]) -> Tele
     )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def telegram_updates(app: App) -> TelegramUpdates | None:
     channel = app.channels.get("telegram")
     if not isinstance(channel, TelegramChannel):
@@ -108,7 +108,7 @@ def telegram_updates(app: App) -> TelegramUpdates | None:
             app.conversation,
             app.catalogue,
             channel,
-            _utc_now,
+            utc_now,
             app.settings.programme_name,
         )
         _TELEGRAM[app] = TelegramUpdates(channel, inbound)
@@ -117,6 +117,32 @@ def telegram_updates(app: App) -> TelegramUpdates | None:
 
 def _webhook_mode(settings: Settings) -> bool:
     return settings.telegram_mode == "webhook" and bool(settings.public_url)
+
+
+def twilio_config(settings: Settings) -> TwilioConfig:
+    assert settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from
+    return TwilioConfig(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token,
+        sender=settings.twilio_from,
+        api_url=settings.twilio_api_url,
+        status_callback_url=f"{settings.public_url}{STATUS_PATH}" if settings.public_url else None,
+    )
+
+
+def sms_routes(app: App, clock: Callable[[], datetime] = utc_now) -> list[BaseRoute]:
+    """Twilio's webhooks (inbound SMS, delivery reports); none when SMS is not configured."""
+    settings = app.settings
+    if not (settings.sms_configured and settings.public_url):
+        return []
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    config = TwilioWebhookConfig(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token,
+        public_url=settings.public_url,
+        api_url=settings.twilio_api_url,
+    )
+    return list(TwilioWebhooks(config, app.sessions, app.conversation, clock).routes())
 
 
 def web_routes(app: App) -> list[BaseRoute]:
@@ -128,6 +154,7 @@ def web_routes(app: App) -> list[BaseRoute]:
     secret = app.settings.telegram_webhook_secret
     if updates is not None and _webhook_mode(app.settings) and secret:
         routes.append(updates.webhook_route(secret))
+    routes += sms_routes(app)
     return routes
 
 

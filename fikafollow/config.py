@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # Telegram allows about one message per second into one chat
     telegram_chat_interval: float = Field(default=1.0, ge=0)
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
+    # SMS through Twilio: all three of sid, token and from, or none
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    # a number in E.164, or a messaging service SID ("MG…")
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
 
     @field_validator("timezone")
     @classmethod
@@ -130,15 +136,6 @@ class Settings(BaseSettings):
         if "@" not in address or address.startswith("@") or address.endswith("@"):
             raise ValueError(f"{value!r} is not an e-mail address")
         return value
-
-    @field_validator("public_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("the public URL must start with https:// (or http:// for a test)")
-        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _mail_complete(self) -> Settings:
@@ -192,6 +189,52 @@ class Settings(BaseSettings):
                     f"{PREFIX}TELEGRAM_MODE=webhook needs {PREFIX}TELEGRAM_WEBHOOK_SECRET"
                 )
         return self
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", value.strip()):
+            raise ValueError("a Twilio account SID is AC followed by 32 hex digits")
+        return value.strip() if value is not None else None
+
+    @field_validator("twilio_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not (
+            re.fullmatch(r"\+[1-9]\d{6,14}", value) or re.fullmatch(r"MG[0-9a-fA-F]{32}", value)
+        ):
+            raise ValueError("use an E.164 number like +46701234567 or a messaging service SID MG…")
+        return value
+
+    @field_validator("twilio_api_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value.strip()):
+            raise ValueError("use an http(s) URL like https://fika.example.se")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        given = [self.twilio_account_sid, self.twilio_auth_token, self.twilio_from]
+        if any(given) and not all(given):
+            raise ValueError(
+                "SMS needs all of FIKAFOLLOW_TWILIO_ACCOUNT_SID, FIKAFOLLOW_TWILIO_AUTH_TOKEN "
+                "and FIKAFOLLOW_TWILIO_FROM"
+            )
+        if all(given) and self.public_url is None:
+            raise ValueError(
+                "SMS needs FIKAFOLLOW_PUBLIC_URL: Twilio's webhooks and their signatures use it"
+            )
+        return self
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
 
     @field_validator("log_level")
     @classmethod

@@ -34,6 +34,7 @@ KINDS: tuple[str, ...] = (
     "photo_rejected",
     "telegram_linked",
     "link_unknown",
+    "answered_for",
 )
 
 # Every kind is given these; the caller always knows them.
@@ -51,6 +52,7 @@ REQUIRED_PARAMS: Mapping[str, frozenset[str]] = {
     "photo_rejected": frozenset(),
     "telegram_linked": frozenset(),
     "link_unknown": frozenset(),
+    "answered_for": frozenset({"partner"}),
 }
 OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     # telegram_link: a deep link for someone who chose Telegram but has not opened the bot yet
@@ -67,6 +69,7 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "photo_rejected": {},
     "telegram_linked": {},
     "link_unknown": {},
+    "answered_for": {},
 }
 CONSENT_ANSWERS = (None, "yes", "no")
 

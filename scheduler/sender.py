@@ -106,12 +106,13 @@ class Sender:
         while limit is None or handled < limit:
             size = self.batch if limit is None else min(self.batch, limit - handled)
             async with self.sessions.begin() as session:
-                rows = await outbox.claim(session, name, clock(), size)
-            if not rows:
+                claimed = await outbox.claim(session, name, clock(), size)
+                rows = await outbox.hold_back_opted_out(session, claimed)
+            if not claimed:
                 break
             for row in rows:
                 await self._send_one(name, row, clock, result)
-            handled += len(rows)
+            handled += len(claimed)
         return result
 
     async def _send_one(

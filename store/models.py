@@ -173,11 +173,16 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    # indexed: an e-mail reply's In-Reply-To is looked up here to find its follow-up
+    # indexed: an e-mail reply's In-Reply-To and a provider's delivery report find the message by it
     provider_id: Mapped[str | None] = mapped_column(String(200), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # what the provider later reported (SMS: queued, sent, delivered, undelivered, failed) and
+    # its error code; "sent" above only means the provider accepted the message
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_error: Mapped[str | None] = mapped_column(String(20))
+    delivery_at: Mapped[datetime | None]
 
 
 class InboxEvent(Base):

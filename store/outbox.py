@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import OutboxMessage
+from store.models import OutboxMessage, Participant
 
 LEASE = timedelta(minutes=5)
+# the one message a participant who opted out still gets: the confirmation of their stop
+OPT_OUT_CONFIRMATION = "opted_out"
 
 
 def enqueue(
@@ -108,3 +110,31 @@ async def mark_failed(session: AsyncSession, outbox_id: int, reason: str) -> Non
         .where(OutboxMessage.id == outbox_id)
         .values(status="failed", last_error=reason, claimed_until=None)
     )
+
+
+async def hold_back_opted_out(
+    session: AsyncSession, rows: list[OutboxMessage]
+) -> list[OutboxMessage]:
+    """Cancel claimed rows addressed to a participant who opted out; returns the rest.
+
+    The conversation already cancels what is queued when a stop comes in; this second guard
+    catches whatever was written after it (a pass, a fallback, another branch of code)."""
+    asked = {r.participant_id for r in rows if r.kind != OPT_OUT_CONFIRMATION}
+    if not asked:
+        return rows
+    opted_out = set(
+        await session.scalars(
+            select(Participant.id).where(
+                Participant.id.in_(asked), Participant.opted_out_at.is_not(None)
+            )
+        )
+    )
+    held = [r.id for r in rows if r.participant_id in opted_out and r.kind != OPT_OUT_CONFIRMATION]
+    if not held:
+        return rows
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(held))
+        .values(status="cancelled", last_error="participant opted out", claimed_until=None)
+    )
+    return [r for r in rows if r.id not in held]

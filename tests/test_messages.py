@@ -273,6 +273,8 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
         elif kind == "thanks_greeting":
             for consent in (None, "yes", "no"):
                 yield {**common, "consent": consent}
+        elif kind == "answered_for":
+            yield {**common, "partner": partner}
         else:
             yield common
 

@@ -1,0 +1,225 @@
+"""Twilio's webhooks: inbound SMS/MMS and delivery reports, each checked against its signature.
+
+Twilio signs every request with the account's auth token over the URL it was configured with and
+the form fields, so a request that fails the check is refused before anything is read into the
+database. An inbound message is stored once by its MessageSid and handed to the conversation; the
+reply goes through the outbox like every other message, so the webhook answers with empty TwiML.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+
+from bot.channels.base import InboundMessage
+from bot.channels.sms import PERMANENT_CODES
+from bot.conversation import Conversation
+from store.models import InboxEvent, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+INBOUND_PATH = "/webhooks/twilio/sms"
+STATUS_PATH = "/webhooks/twilio/status"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio's forms are small; an MMS carries up to ten media URLs
+MAX_FORM = 64 * 1024
+MAX_PHOTO = 10 * 1024 * 1024
+MAX_MEDIA = 10
+# a later report never overwrites a further one (reports may arrive out of order)
+DELIVERY_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    "partially_delivered": 3,
+    "read": 4,
+}
+
+
+@dataclass(frozen=True)
+class TwilioWebhookConfig:
+    account_sid: str
+    auth_token: str
+    # the service's public root as Twilio sees it; signatures are over this URL, not the
+    # address the request arrived at behind a proxy
+    public_url: str
+    # media is fetched with the account's credentials only from under this root
+    api_url: str
+    media_timeout: float = 20.0
+
+
+class MediaUnavailable(Exception):
+    """An MMS photo could not be fetched; the webhook fails so that nothing half is stored."""
+
+
+class TwilioWebhooks:
+    def __init__(
+        self,
+        config: TwilioWebhookConfig,
+        sessions: async_sessionmaker[AsyncSession],
+        conversation: Conversation,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.conversation = conversation
+        self.clock = clock
+        self.validator = RequestValidator(config.auth_token)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(INBOUND_PATH, self.inbound, methods=["POST"]),
+            Route(STATUS_PATH, self.status, methods=["POST"]),
+        ]
+
+    async def _signed_form(self, request: Request, path: str) -> dict[str, str] | Response:
+        """The form fields when the signature holds, else the response that refuses them."""
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            return PlainTextResponse("form too large", status_code=413)
+        try:
+            fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            return PlainTextResponse("form is not UTF-8", status_code=400)
+        form = dict(fields)
+        if len(form) != len(fields):
+            # Twilio never repeats a field; a repeated one could hide a changed value
+            return PlainTextResponse("repeated form field", status_code=400)
+        url = self.config.public_url + path
+        if request.url.query:
+            url += "?" + request.url.query
+        signature = request.headers.get("x-twilio-signature", "")
+        if not signature or not self.validator.validate(url, form, signature):
+            log.warning("twilio webhook %s refused: bad or missing signature", path)
+            return PlainTextResponse("invalid signature", status_code=403)
+        if form.get("AccountSid", self.config.account_sid) != self.config.account_sid:
+            return PlainTextResponse("another account", status_code=403)
+        return form
+
+    async def inbound(self, request: Request) -> Response:
+        """An SMS or MMS from a participant."""
+        form = await self._signed_form(request, INBOUND_PATH)
+        if isinstance(form, Response):
+            return form
+        sid, sender = form.get("MessageSid", ""), form.get("From", "")
+        if not sid or not sender:
+            return PlainTextResponse("MessageSid and From are required", status_code=400)
+        # a retry of an MMS must not fetch its media again; a plain SMS needs no look first,
+        # the inbox stores it once anyway
+        if form.get("NumMedia", "0") not in ("", "0") and await self._seen(sid):
+            return _twiml()
+        try:
+            photos, types = await self._fetch_media(form)
+        except MediaUnavailable as exc:
+            log.warning("inbound sms: media unavailable (%s); nothing stored", exc)
+            return PlainTextResponse("media unavailable, try again", status_code=502)
+        message = InboundMessage(
+            channel="sms",
+            provider_id=sid,
+            sender=sender,
+            text=form.get("Body", ""),
+            photos=photos,
+            photo_types=types,
+        )
+        async with self.sessions.begin() as session:
+            await self.conversation.receive(session, message, self.clock())
+        return _twiml()
+
+    async def _seen(self, sid: str) -> bool:
+        """Whether this message is stored already: a retry does not fetch its media again."""
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(InboxEvent.id).where(
+                    InboxEvent.channel == "sms", InboxEvent.provider_id == sid
+                )
+            )
+        return found is not None
+
+    async def _fetch_media(self, form: dict[str, str]) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+        try:
+            count = min(int(form.get("NumMedia", "0") or 0), MAX_MEDIA)
+        except ValueError:
+            count = 0
+        wanted = []
+        for index in range(count):
+            url = form.get(f"MediaUrl{index}", "")
+            kind = form.get(f"MediaContentType{index}", "")
+            # only images become fikahälsningar; credentials go only to Twilio's own API host
+            if kind.startswith("image/") and url.startswith(self.config.api_url + "/"):
+                wanted.append((url, kind))
+        if not wanted:
+            return (), ()
+        photos: list[bytes] = []
+        auth = (self.config.account_sid, self.config.auth_token)
+        try:
+            # Twilio answers a media URL with a redirect to storage; httpx drops the
+            # credentials when a redirect leaves the host
+            async with httpx.AsyncClient(
+                auth=auth, follow_redirects=True, timeout=self.config.media_timeout
+            ) as http:
+                for url, _kind in wanted:
+                    response = await http.get(url)
+                    if response.status_code != 200:
+                        raise MediaUnavailable(f"HTTP {response.status_code}")
+                    if len(response.content) > MAX_PHOTO:
+                        raise MediaUnavailable("photo too large")
+                    photos.append(response.content)
+        except httpx.HTTPError as exc:
+            raise MediaUnavailable(type(exc).__name__) from None
+        return tuple(photos), tuple(kind for _url, kind in wanted)
+
+    async def status(self, request: Request) -> Response:
+        """A delivery report for a message we sent."""
+        form = await self._signed_form(request, STATUS_PATH)
+        if isinstance(form, Response):
+            return form
+        sid = form.get("MessageSid", "")
+        state = form.get("MessageStatus", form.get("SmsStatus", "")).lower()
+        if not sid or state not in DELIVERY_RANK:
+            return PlainTextResponse("MessageSid and a known MessageStatus are required", 400)
+        code = form.get("ErrorCode", "").strip() or None
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            row = await session.scalar(
+                select(OutboxMessage)
+                .where(OutboxMessage.channel == "sms", OutboxMessage.provider_id == sid)
+                .with_for_update()
+            )
+            if row is None:
+                log.info("delivery report for a message not in the outbox")
+                return Response(status_code=204)
+            current = DELIVERY_RANK.get(row.delivery_status or "", -1)
+            if DELIVERY_RANK[state] >= current:
+                row.delivery_status = state
+                row.delivery_error = code
+                row.delivery_at = now
+            permanent = code is not None and code.isdigit() and int(code) in PERMANENT_CODES
+            if state in ("undelivered", "failed") and permanent and row.status != "failed":
+                # the number is dead for SMS: the next channel of the ladder takes over, in
+                # the same transaction as the record
+                row.status = "failed"
+                row.last_error = f"twilio {code}: {PERMANENT_CODES[int(code or 0)]}"
+                await session.flush()
+                outcome = await self.conversation.fall_back(session, row, now)
+                log.info("outbox %s undeliverable (%s): %s", row.id, code, outcome)
+        return Response(status_code=204)
+
+
+def _twiml() -> Response:
+    return Response(EMPTY_TWIML, media_type="text/xml")
