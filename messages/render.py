@@ -32,6 +32,7 @@ KINDS: tuple[str, ...] = (
     "opted_out",
     "opted_in",
     "photo_rejected",
+    "reminder",
 )
 
 # Every kind is given these; the caller always knows them.
@@ -47,6 +48,7 @@ REQUIRED_PARAMS: Mapping[str, frozenset[str]] = {
     "opted_out": frozenset(),
     "opted_in": frozenset(),
     "photo_rejected": frozenset(),
+    "reminder": frozenset({"question", "options"}),
 }
 OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "question": {"first": False, "link_urls": None},
@@ -60,6 +62,7 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "opted_out": {},
     "opted_in": {},
     "photo_rejected": {},
+    "reminder": {"link_urls": None},
 }
 CONSENT_ANSWERS = (None, "yes", "no")
 
