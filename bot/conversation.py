@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import InboundMessage
 from bot.dialogue import Dialogue, Incoming, Say, State, Turn
-from bot.reach import ladder
+from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import SurveyBook
 from messages.render import Catalogue
@@ -92,6 +92,48 @@ class Conversation:
         says = self.dialogue.prompt(survey, step, first=first)
         await self._say(session, followup, participant, says, channel, address, now)
         return f"moved to {channel}"
+
+    async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
+        """Ask the open question once more on the channel it went out on, as a reminder."""
+        participant = await session.get_one(Participant, followup.participant_id)
+        says = self._open_prompt(followup)
+        channel = followup.channel
+        address = address_for(participant, channel) if channel else None
+        if not says or channel is None or not address:
+            return False
+        says = tuple(replace(s, kind="reminder") if s.kind == "question" else s for s in says)
+        followup.last_message_at = now
+        await self._say(session, followup, participant, says, channel, address, now)
+        return True
+
+    async def ask_on_next_channel(
+        self, session: AsyncSession, followup: FollowUp, now: datetime
+    ) -> str | None:
+        """Ask the open question again, from the start, on the next channel of the ladder;
+        returns that channel, or None when the participant has no other channel."""
+        participant = await session.get_one(Participant, followup.participant_id)
+        reach = ladder(participant)
+        channels = [c for c, _ in reach]
+        if followup.channel in channels:
+            reach = reach[channels.index(followup.channel) + 1 :]
+        else:
+            # the current channel died: the ladder already starts at the next one
+            reach = [(c, a) for c, a in reach if c != followup.channel]
+        says = self._open_prompt(followup, first=True)
+        if not reach or not says:
+            return None
+        channel, address = reach[0]
+        followup.channel = channel
+        followup.last_message_at = now
+        await self._say(session, followup, participant, says, channel, address, now)
+        return channel
+
+    def _open_prompt(self, followup: FollowUp, first: bool = False) -> tuple[Say, ...]:
+        survey = self.book.surveys[followup.survey]
+        step = followup.step or survey.steps[0]
+        if step not in survey.questions:
+            return ()
+        return self.dialogue.prompt(survey, step, first=first and step == survey.steps[0])
 
     async def receive(self, session: AsyncSession, message: InboundMessage, now: datetime) -> str:
         """Store an inbound message once and act on it; returns what became of it."""
@@ -331,7 +373,7 @@ class Conversation:
                 params.update(
                     question=say.question, options=say.options, first=say.first, partner=partner
                 )
-            elif say.kind == "reprompt":
+            elif say.kind in ("reprompt", "reminder"):
                 params.update(question=say.question, options=say.options)
             elif say.kind == "consent":
                 params["options"] = say.options

@@ -14,7 +14,7 @@ from bot.surveys import SurveyBook, default_book
 from fikafollow.channels import configured_channels
 from fikafollow.config import Settings, parse_quiet_hours
 from messages.render import default_catalogue
-from scheduler.passes import DispatchResult, dispatch_due
+from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
 from scheduler.rate_limit import TokenBucket
 from scheduler.sender import DrainResult, RetryPolicy, Sender
 from store import programmes
@@ -28,6 +28,7 @@ from store.photos import PhotoStore
 class TickResult:
     dispatch: DispatchResult
     drain: DrainResult
+    chase: ChaseResult
 
 
 class App:
@@ -82,7 +83,9 @@ class App:
             )
 
     async def tick(self, clock: Callable[[], datetime]) -> TickResult:
-        """One pass at `clock()`: start due follow-ups, then send what the outbox holds."""
+        """One pass at `clock()`: start due follow-ups, chase unanswered ones, then send what
+        the outbox holds."""
         dispatched = await dispatch_due(self.sessions, self.conversation, clock())
+        chased = await chase(self.sessions, self.conversation, clock())
         drained = await self.sender.drain(clock)
-        return TickResult(dispatched, drained)
+        return TickResult(dispatched, drained, chased)
