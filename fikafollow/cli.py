@@ -125,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--will-meet-again", choices=("yes", "maybe", "no"))
     record.add_argument("--note", default="", help="what was said, in a few words")
     record.add_argument("--now", help="when the call was, ISO-8601 (default: now)")
+
+    digest = sub.add_parser("digest", help="the coordinators' weekly digest")
+    digest.add_argument("--programme", help="only this programme's coordinators")
+    digest.add_argument("--now", help="the instant, ISO-8601 (default: now)")
+    digest.add_argument("--out", type=Path, help="write .html, .txt and .csv per coordinator here")
+    digest.add_argument(
+        "--send", action="store_true", help="send by e-mail (once per coordinator and week)"
+    )
     return parser
 
 
@@ -442,6 +450,39 @@ async def cmd_call(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from messages.digest import DigestRenderer
+    from scheduler.digest import run_digests
+    from scheduler.digest_mail import DigestMailer
+
+    now = parse_now(args.now, app.settings)
+    if not args.send and args.out is None:
+        raise UsageError("give --out DIR to write the digests, and/or --send to send them")
+    await app.start()
+    if args.programme:
+        await app.programme(args.programme, now)
+    settings = app.settings
+    mailer = (
+        DigestMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+        if args.send
+        else None
+    )
+    result = await run_digests(
+        app.sessions,
+        DigestRenderer(),
+        now,
+        list(app.book.surveys["three_weeks"].question_names),
+        programme_id=args.programme,
+        mailer=mailer,
+        out_dir=args.out,
+    )
+    out.write(
+        f"digests: {len(result.written) // 3} written, {result.sent} sent, "
+        f"{result.already_sent} already sent this week, {result.failed} failed\n"
+    )
+    return 1 if result.failed else 0
+
+
 async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
         from fikafollow.demo import run_demo
@@ -463,6 +504,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         "coordinator": cmd_coordinator,
         "calls": cmd_calls,
         "call": cmd_call,
+        "digest": cmd_digest,
     }
     app = App(settings)
     try:

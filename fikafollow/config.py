@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     tick_seconds: int = Field(default=60, ge=1)
     log_level: str = "INFO"
 
+    # --- e-mail sending (shared with the e-mail channel; same names there) ---
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    mail_from: str = "fikafollow@localhost"
+    # --- end of e-mail sending ---
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
