@@ -3,7 +3,7 @@
 Programme alpha ("Fika Alpha"), matches of 2026-05-04, asked 2026-05-25 10:05 (Stockholm):
   A1 individual: Amina (ar, sms, woman, newcomer) "نعم" then "نعم", then words "=HYPERLINK(1) fika";
                  Erik (sv, sms, man, established) "Nej"                       → partners disagree
-  A2 individual: Dawit (ti, sms, man, newcomer) "2" (no) then "2" (maybe);
+  A2 individual: Dawit (ti, sms, man, newcomer) "2" (no) then "2" (maybe), a photo, consent "1";
                  Karin (sv, email→sms, woman, established): e-mail fails for good, asked by SMS,
                  "nej, tyvärr, vi hann inte"                                  → both say not met
   A3 family:     Maryam (fa, email, woman, newcomer) silent                   → call list
@@ -14,8 +14,11 @@ Programme beta ("Fika Beta"): B1 Zara (en, sms, woman) "yes we met at the café"
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
+
+from PIL import Image
 
 from bot.channels.base import InboundMessage, PermanentError
 from fikafollow.app import App
@@ -44,6 +47,15 @@ ASKED = datetime(2026, 5, 25, 8, 5, tzinfo=UTC)  # 10:05 in Stockholm
 ANSWERED = datetime(2026, 5, 26, 10, tzinfo=UTC)
 EXPIRED = datetime(2026, 5, 29, 8, 5, tzinfo=UTC)
 DIGEST_AT = "2026-06-01T09:30+02:00"
+
+
+PHOTO = "<photo>"
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 async def build(db_url: str, tmp_path: Path) -> None:
@@ -91,19 +103,24 @@ async def build(db_url: str, tmp_path: Path) -> None:
             ("sms", "+46701000002", "Nej"),
             ("sms", "+46701000003", "2"),
             ("sms", "+46701000003", "2"),
+            ("sms", "+46701000003", PHOTO),
+            ("sms", "+46701000003", "1"),
             ("sms", "+46701000004", "nej, tyvärr, vi hann inte"),
             ("sms", "+46701000006", "STOP"),
             ("sms", "+46702000001", "yes we met at the café"),
         ]
         for n, (channel, sender, text) in enumerate(replies):
+            photo = (_jpeg(),) if text == PHOTO else ()
+            message = InboundMessage(
+                channel=channel,
+                provider_id=f"in-{n}",
+                sender=sender,
+                text="" if photo else text,
+                photos=photo,
+                photo_types=("image/jpeg",) if photo else (),
+            )
             async with app.sessions.begin() as session:
-                await app.conversation.receive(
-                    session,
-                    InboundMessage(
-                        channel=channel, provider_id=f"in-{n}", sender=sender, text=text
-                    ),
-                    ANSWERED,
-                )
+                await app.conversation.receive(session, message, ANSWERED)
         await app.tick(lambda: EXPIRED)
     finally:
         await app.close()

@@ -79,6 +79,7 @@ def test_digest_shows_every_figure_of_its_programme_only(
         '- Karin (svenska, sms, Match A2): Träffats igen? nej – "nej, tyvärr, vi hann inte"',
         "- Maryam, maryam@example.org, Match A3, Obesvarat: Träffats igen?, Ska träffas igen?",
         '- Amina (Match A1): "=HYPERLINK(1) fika", Samtycke: inte frågat',
+        "- Dawit (Match A2), Foto, Samtycke: ja",
         "- Karin (svenska, e-post): kunde inte levereras",
         "- Johan (svenska, sms): avregistrerade sig",
     ):
@@ -107,7 +108,7 @@ def test_digest_shows_every_figure_of_its_programme_only(
 
     csv_lines = alpha[".csv"].splitlines()
     assert csv_lines[0] == "section,language,channel,first_name,match_id,item,value,words"
-    assert len(csv_lines) == 1 + 6 + 1 + 1 + 1 + 1 + 2
+    assert len(csv_lines) == 1 + 6 + 1 + 1 + 1 + 2 + 2
     # a participant's words never reach a spreadsheet as a formula
     assert "greeting,,,Amina,A1,words,,'=HYPERLINK(1) fika" in csv_lines
 
