@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--send", action="store_true", help="send by e-mail (once per coordinator and week)"
     )
+
+    report = sub.add_parser("report", help="the funder report for matches first met in a period")
+    report.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+    report.add_argument("--format", choices=("csv", "xlsx", "html"), default="csv")
+    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
     return parser
 
 
@@ -483,6 +490,37 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 1 if result.failed else 0
 
 
+async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import date
+
+    from fikafollow.report import tables, to_csv, to_html, to_xlsx
+    from store.outcomes import funder_figures
+
+    try:
+        first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+    except ValueError:
+        raise UsageError("--from and --to are dates like 2026-01-31") from None
+    if last < first:
+        raise UsageError("--to is before --from")
+    if args.format == "xlsx" and args.out is None:
+        raise UsageError("an xlsx report needs --out FILE")
+    await app.start()
+    programme = await app.programme(args.programme, datetime.now(UTC))
+    async with app.sessions() as session:
+        figures = await funder_figures(session, programme.id, first, last)
+    report = tables(programme, figures, first, last)
+    if args.format == "xlsx":
+        args.out.write_bytes(to_xlsx(report))
+    else:
+        content = to_csv(report) if args.format == "csv" else to_html(report)
+        if args.out is None:
+            out.write(content)
+            return 0
+        args.out.write_text(content, encoding="utf-8")
+    out.write(f"report written to {args.out}\n")
+    return 0
+
+
 async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
         from fikafollow.demo import run_demo
@@ -505,6 +543,7 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         "calls": cmd_calls,
         "call": cmd_call,
         "digest": cmd_digest,
+        "report": cmd_report,
     }
     app = App(settings)
     try:

@@ -12,7 +12,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Answer, FollowUp, Greeting, Match, OutboxMessage, Participant
+from store.models import (
+    Answer,
+    FollowUp,
+    Greeting,
+    Match,
+    MatchMember,
+    OutboxMessage,
+    Participant,
+)
 
 STARTED = ("active", "done", "expired", "opted_out", "unreachable")
 
@@ -260,3 +268,103 @@ async def failures_between(
     )
     lines += [ProblemLine(p.first_name, p.language, p.channel, "opted out") for p in opted]
     return lines
+
+
+@dataclass
+class FunderRow:
+    followed_up: int = 0
+    answered: int = 0
+    met_again: int = 0
+    will_meet_again: int = 0
+    photos: int = 0
+    photos_consented: int = 0
+
+    def values(self) -> list[int]:
+        return [
+            self.followed_up,
+            self.answered,
+            self.met_again,
+            self.will_meet_again,
+            self.photos,
+            self.photos_consented,
+        ]
+
+
+@dataclass
+class FunderFigures:
+    matches: dict[str, int]
+    participants: dict[tuple[str, str], int]
+    newcomers: int
+    women_newcomers: int
+    total: FunderRow
+    by_language: dict[str, FunderRow]
+    by_channel: dict[str, FunderRow]
+
+
+async def funder_figures(
+    session: AsyncSession, programme_id: str, first_day: date, last_day: date
+) -> FunderFigures:
+    """The funder report's figures for matches first met from `first_day` to `last_day`
+    (inclusive), with all that became of them."""
+    matches = await session.execute(
+        select(Match.kind, Match.id).where(
+            Match.programme_id == programme_id,
+            Match.matched_on >= first_day,
+            Match.matched_on <= last_day,
+        )
+    )
+    by_kind: dict[str, int] = {"individual": 0, "family": 0}
+    match_ids = []
+    for kind, match_id in matches:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        match_ids.append(match_id)
+    people = (
+        await session.scalars(
+            select(Participant)
+            .join(MatchMember, MatchMember.participant_id == Participant.id)
+            .where(MatchMember.match_id.in_(match_ids))
+            .distinct()
+        )
+    ).all()
+    participants: dict[tuple[str, str], int] = {}
+    for p in people:
+        key = (p.role, p.gender or "unknown")
+        participants[key] = participants.get(key, 0) + 1
+    newcomers = [p for p in people if p.role == "newcomer"]
+    asked = await outcomes(session, programme_id, matched=(first_day, last_day))
+    photos: dict[int, tuple[int, int]] = {}
+    if asked:
+        rows = await session.execute(
+            select(Greeting.followup_id, Greeting.consent).where(
+                Greeting.followup_id.in_([o.followup_id for o in asked]),
+                Greeting.photo_path.is_not(None),
+            )
+        )
+        for followup_id, consent in rows:
+            got, ok = photos.get(followup_id, (0, 0))
+            photos[followup_id] = (got + 1, ok + (consent == "yes"))
+    total = FunderRow()
+    by_language: dict[str, FunderRow] = {}
+    by_channel: dict[str, FunderRow] = {}
+    for o in asked:
+        got, ok = photos.get(o.followup_id, (0, 0))
+        for row in (
+            total,
+            by_language.setdefault(o.language, FunderRow()),
+            by_channel.setdefault(o.channel, FunderRow()),
+        ):
+            row.followed_up += 1
+            row.answered += o.answered
+            row.met_again += o.met_again == "yes"
+            row.will_meet_again += o.will_meet_again == "yes"
+            row.photos += got
+            row.photos_consented += ok
+    return FunderFigures(
+        matches=by_kind,
+        participants=dict(sorted(participants.items())),
+        newcomers=len(newcomers),
+        women_newcomers=sum(1 for p in newcomers if p.gender == "woman"),
+        total=total,
+        by_language=dict(sorted(by_language.items())),
+        by_channel=dict(sorted(by_channel.items())),
+    )
