@@ -56,6 +56,13 @@ class App:
             on_failure=self.conversation.fall_back,
         )
 
+    def questions(self) -> list[str]:
+        """Every survey question once, in the order the surveys ask them."""
+        seen: dict[str, None] = {}
+        for survey in self.book.surveys.values():
+            seen.update(dict.fromkeys(survey.question_names))
+        return list(seen)
+
     async def start(self) -> None:
         """Create the schema in an empty database and the default programme."""
         await ensure_schema(self.engine)

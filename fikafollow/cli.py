@@ -398,7 +398,7 @@ async def cmd_calls(app: App, args: argparse.Namespace, out: TextIO) -> int:
 
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
-    questions = list(app.book.surveys["three_weeks"].question_names)
+    questions = app.questions()
     async with app.sessions() as session:
         rows = await call_list(session, programme.id, questions)
     if args.format == "csv":
@@ -478,7 +478,7 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
         app.sessions,
         DigestRenderer(),
         now,
-        list(app.book.surveys["three_weeks"].question_names),
+        app.questions(),
         programme_id=args.programme,
         mailer=mailer,
         out_dir=args.out,

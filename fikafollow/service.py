@@ -13,6 +13,9 @@ from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.channels import background_tasks, web_routes
 from fikafollow.config import Settings
+from messages.digest import DigestRenderer
+from scheduler.digest import run_digests
+from scheduler.digest_mail import DigestMailer
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,22 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
         coalesce=True,
         id="tick",
     )
+    renderer = DigestRenderer()
+    mailer = DigestMailer(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    questions = app.questions()
+
+    async def digests() -> None:
+        try:
+            await run_digests(app.sessions, renderer, utc_now(), questions, mailer=mailer)
+        except Exception:
+            log.exception("digest job failed")
+
+    # each coordinator's digest is claimed once per ISO week in the database; the job only
+    # has to run often enough to be on time
+    if settings.smtp_host:
+        scheduler.add_job(
+            digests, "interval", minutes=15, max_instances=1, coalesce=True, id="digest"
+        )
     config = uvicorn.Config(
         web,
         host=host or settings.host,
