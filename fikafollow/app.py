@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.conversation import Conversation
+from bot.greeting_review import review_url
 from bot.surveys import SurveyBook, default_book
 from fikafollow.channels import configured_channels
 from fikafollow.config import Settings, parse_quiet_hours
@@ -62,6 +63,14 @@ class App:
         for survey in self.book.surveys.values():
             seen.update(dict.fromkeys(survey.question_names))
         return list(seen)
+
+    def review_link(self) -> Callable[[int, str], str] | None:
+        """Signed approve/reject links for fikahälsningar in the digest, when the web app has a
+        public address and a review secret is set."""
+        secret, public = self.settings.review_secret, self.settings.public_url
+        if not secret or not public:
+            return None
+        return lambda greeting_id, decision: review_url(public, secret, greeting_id, decision)
 
     async def start(self) -> None:
         """Create the schema in an empty database and the default programme."""

@@ -28,6 +28,12 @@ def configured_channels(settings: Settings) -> dict[str, Channel]:
 def web_routes(app: App) -> list[BaseRoute]:
     """Routes the channels add to the web app (webhooks, answer pages)."""
     routes: list[BaseRoute] = []
+    if app.settings.review_secret and app.settings.public_url:
+        from datetime import UTC, datetime
+
+        from bot.greeting_review import review_routes
+
+        routes += review_routes(app.sessions, app.settings.review_secret, lambda: datetime.now(UTC))
     return routes
 
 

@@ -482,6 +482,7 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
         programme_id=args.programme,
         mailer=mailer,
         out_dir=args.out,
+        review_link=app.review_link(),
     )
     out.write(
         f"digests: {len(result.written) // 3} written, {result.sent} sent, "

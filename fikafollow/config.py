@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     mail_from: str = "fikafollow@localhost"
     # --- end of e-mail sending ---
+    # signs the approve/reject links for fikahälsningar in the weekly digest (with public_url)
+    review_secret: str | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -70,7 +70,14 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
 
     async def digests() -> None:
         try:
-            await run_digests(app.sessions, renderer, utc_now(), questions, mailer=mailer)
+            await run_digests(
+                app.sessions,
+                renderer,
+                utc_now(),
+                questions,
+                mailer=mailer,
+                review_link=app.review_link(),
+            )
         except Exception:
             log.exception("digest job failed")
 

@@ -64,6 +64,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "will_meet_again_q": "Ska träffas igen?",
         "consent_q": "Får dela bilden?",
         "footer": "Tabellerna finns också som CSV-fil i bilagan.",
+        "social": "Sociala medier",
+        "approve": "Godkänn",
+        "reject": "Avslå",
     },
     "en": {
         "subject": "Weekly digest %(programme)s, week %(week)s",
@@ -110,6 +113,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "will_meet_again_q": "Will meet again?",
         "consent_q": "May share the photo?",
         "footer": "The tables are also attached as a CSV file.",
+        "social": "Social media",
+        "approve": "Approve",
+        "reject": "Reject",
     },
 }
 LANGUAGE_NAMES: Mapping[str, Mapping[str, str]] = {

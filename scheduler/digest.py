@@ -10,6 +10,7 @@ than sending it twice; `fikafollow digest --out` can always render it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -39,6 +40,8 @@ from store.outcomes import (
 from store.reporting import spreadsheet_safe
 
 log = logging.getLogger(__name__)
+# (greeting id, "approved" or "rejected") → a signed URL
+ReviewLink = Callable[[int, str], str]
 
 
 @dataclass
@@ -88,6 +91,7 @@ async def digest_context(
     programme: Programme,
     due: datetime,
     questions: list[str],
+    review_link: ReviewLink | None = None,
 ) -> dict[str, Any]:
     """Everything one coordinator's digest shows: the week is the seven days before `due`;
     "so far" is the programme until `due`. Only this coordinator's programme is read."""
@@ -158,7 +162,17 @@ async def digest_context(
         "not_met": not_met,
         "disagree": disagree,
         "calls": list(by_language(calls).items()),
-        "greetings": greetings,
+        # a photo may be approved for social media only if its sender said yes to sharing
+        "greetings": [
+            (
+                g,
+                review_link(g.greeting_id, "approved")
+                if review_link and g.has_photo and g.consent == "yes"
+                else None,
+                review_link(g.greeting_id, "rejected") if review_link else None,
+            )
+            for g in greetings
+        ],
         "problems": problems,
         "csv_rows": [[spreadsheet_safe(cell) for cell in row] for row in rows],
     }
@@ -194,6 +208,7 @@ async def run_digests(
     programme_id: str | None = None,
     mailer: DigestMailer | None = None,
     out_dir: Path | None = None,
+    review_link: ReviewLink | None = None,
 ) -> DigestResult:
     """Render each coordinator's latest due digest; write it to `out_dir` and/or send it with
     `mailer` (sending claims the week first, so each goes out once)."""
@@ -212,7 +227,9 @@ async def run_digests(
                     continue
         async with sessions() as session:
             programme = await session.get_one(Programme, coordinator.programme_id)
-            context = await digest_context(session, coordinator, programme, due, questions)
+            context = await digest_context(
+                session, coordinator, programme, due, questions, review_link
+            )
         digest = renderer.render(coordinator.language, context)
         stem = f"digest-{coordinator.programme_id}-{coordinator.id}-{context['start']}"
         if out_dir is not None:

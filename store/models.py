@@ -242,6 +242,9 @@ class Greeting(Base):
     consent: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
     consent_at: Mapped[datetime | None]
+    # a coordinator's decision from the digest link: approved or rejected for social media
+    social: Mapped[str | None] = mapped_column(String(10))
+    social_at: Mapped[datetime | None]
 
 
 class Coordinator(Base):

@@ -10,16 +10,25 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from bot.greeting_review import signature
+from bot.web import WebContext, create_web_app
+from fikafollow.app import App
+from fikafollow.channels import web_routes
 from fikafollow.cli import main
+from fikafollow.config import load_settings
+from messages.digest import DigestRenderer
+from scheduler.digest import run_digests
 from tests import fixed_programmes
-from tests.dbstate import query
+from tests.dbstate import aquery, query
 
 
 @pytest.fixture
@@ -232,3 +241,62 @@ def test_two_digest_processes_at_once_send_each_coordinator_one(
     assert query(postgres_url, "SELECT count(*) FROM digest_run WHERE sent_at IS NOT NULL") == [
         (2,)
     ]
+
+
+async def test_digest_links_approve_a_consented_photo_by_post_only(
+    db_url: str, tmp_path: Path
+) -> None:
+    await fixed_programmes.build(db_url, tmp_path)
+    settings = load_settings(
+        database_url=db_url,
+        photo_dir=tmp_path / "photos",
+        public_url="https://fika.example.org",
+        review_secret="s3cret-for-tests",
+    )
+    app = App(settings, {})
+    try:
+        out = tmp_path / "linked"
+        await run_digests(
+            app.sessions,
+            DigestRenderer(),
+            datetime(2026, 6, 1, 8, tzinfo=UTC),
+            app.questions(),
+            programme_id="alpha",
+            out_dir=out,
+            review_link=app.review_link(),
+        )
+        text = _files(out, "alpha")[".txt"]
+        links = re.findall(r"(Godkänn|Avslå): https://fika\.example\.org(\S+)", text)
+        # Dawit's photo has consent: approve and reject; Amina's words: reject only
+        assert [kind for kind, _ in links] == ["Avslå", "Godkänn", "Avslå"]
+        approve = links[1][1]
+        assert 'href="https://fika.example.org' + approve + '"' in _files(out, "alpha")[
+            ".html"
+        ].replace("&amp;", "&")
+        web = create_web_app(
+            WebContext(app.sessions, app.book.days(), "SE", lambda: datetime.now(UTC)),
+            web_routes(app),
+        )
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            page = await http.get(approve)
+            assert page.status_code == 200 and '<form method="post">' in page.text
+            state = "SELECT words, social FROM greeting ORDER BY id"
+            # a mail scanner following the link changes nothing
+            assert [s for _, s in await aquery(db_url, state)] == [None, None]
+            path, _, query_string = approve.partition("?")
+            forged = await http.post(path, data={"sig": "0" * 32})
+            assert forged.status_code == 403
+            done = await http.post(path, data={"sig": query_string.removeprefix("sig=")})
+            assert done.status_code == 200
+            socials = await aquery(db_url, state)
+            assert [s for _, s in socials].count("approved") == 1
+            # words without consent cannot be approved, even with a valid signature
+            [(gid,)] = await aquery(
+                db_url, "SELECT id FROM greeting WHERE words LIKE '%HYPERLINK%'"
+            )
+            sig = signature("s3cret-for-tests", gid, "approved")
+            refused = await http.post(f"/review/greeting/{gid}/approved", data={"sig": sig})
+            assert refused.status_code == 409
+    finally:
+        await app.close()

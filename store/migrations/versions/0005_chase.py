@@ -36,6 +36,9 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("last_chased_at", store.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("called_at", store.models.UTCDateTime(), nullable=True))
+    with op.batch_alter_table("greeting", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("social", sa.String(length=10), nullable=True))
+        batch_op.add_column(sa.Column("social_at", store.models.UTCDateTime(), nullable=True))
     op.create_table(
         "coordinator",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,6 +90,9 @@ def downgrade() -> None:
     with op.batch_alter_table("coordinator", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_coordinator_programme_id"))
     op.drop_table("coordinator")
+    with op.batch_alter_table("greeting", schema=None) as batch_op:
+        batch_op.drop_column("social_at")
+        batch_op.drop_column("social")
     with op.batch_alter_table("followup", schema=None) as batch_op:
         for name in ("called_at", "last_chased_at", "chase_stage"):
             batch_op.drop_column(name)
