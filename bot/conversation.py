@@ -36,7 +36,7 @@ from store.photos import PhotoRejected, PhotoStore
 log = logging.getLogger(__name__)
 OPEN = ("active", "done")
 # messages that ask something; one that cannot be delivered is asked again on the next channel
-PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
+PROMPTS = frozenset({"question", "reprompt", "reminder", "consent", "greeting_invite"})
 
 
 class Conversation:

@@ -41,10 +41,12 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
     async def tick() -> None:
         try:
             result = await app.tick(utc_now)
-            if result.dispatch.started or result.drain.sent or result.drain.failed:
+            chased = result.chase.reminded + result.chase.moved + result.chase.expired
+            if result.dispatch.started or chased or result.drain.sent or result.drain.failed:
                 log.info(
-                    "tick: started %s, sent %s, retried %s, failed %s",
+                    "tick: started %s, chased %s, sent %s, retried %s, failed %s",
                     result.dispatch.started,
+                    chased,
                     result.drain.sent,
                     result.drain.retried,
                     result.drain.failed,

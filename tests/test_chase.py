@@ -57,6 +57,7 @@ def script(n: int) -> str:
     return ("at_once", "after_reminder", "after_ladder", "never")[n % 4]
 
 
+@pytest.mark.slow
 async def test_five_weeks_chase_each_as_configured_and_call_the_silent(
     db_url: str, tmp_path: Path
 ) -> None:
@@ -252,3 +253,73 @@ def test_calls_and_call_record_through_the_command_line(
     exported = out_file.read_text(encoding="utf-8").splitlines()
     assert exported[1].startswith("M0000,P00000,sv,phone,met_again,yes,")
     assert exported[2].startswith("M0000,P00000,sv,phone,will_meet_again,maybe,")
+
+
+def test_programme_chase_settings_and_coordinators_through_the_command_line(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    assert (
+        main(
+            [
+                "programme",
+                "set",
+                "north",
+                "--name",
+                "Fika Norr",
+                "--reminder-days",
+                "4",
+                "--ladder-days",
+                "2",
+                "--expire-days",
+                "12",
+                "--target-individual",
+                "15",
+                "--target-family",
+                "35",
+                "--target-women-percent",
+                "60",
+            ]
+        )
+        == 0
+    )
+    assert main(["programme", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "remind 4d, next channel 2d later, expire 12d" in listed
+    assert "targets 15 individual, 35 family, 60% women" in listed
+    assert main(["programme", "set", "north", "--expire-days", "0"]) == 2
+    assert main(["programme", "set", "north", "--target-women-percent", "101"]) == 2
+    err = capsys.readouterr().err
+    assert "--expire-days must be between 1" in err and "--target-women-percent" in err
+    add = [
+        "coordinator",
+        "add",
+        "--programme",
+        "north",
+        "--name",
+        "Lena",
+        "--email",
+        "lena@example.org",
+        "--language",
+        "en",
+        "--timezone",
+        "Europe/London",
+    ]
+    assert main(add) == 0
+    assert main([*add[:-1], "Mars/Olympus"]) == 2
+    assert "unknown time zone" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["coordinator", "add", "--name", "X", "--email", "x@example.org", "--language", "ar"])
+    assert "invalid choice: 'ar'" in capsys.readouterr().err
+    assert main(["coordinator", "list", "--programme", "north"]) == 0
+    assert capsys.readouterr().out == (
+        "north\tLena\tlena@example.org\ten\tEurope/London\tdigest weekday 1 at 09:00\n"
+    )
+    assert (
+        main(["coordinator", "remove", "--programme", "north", "--email", "lena@example.org"]) == 0
+    )
+    assert (
+        main(["coordinator", "remove", "--programme", "north", "--email", "lena@example.org"]) == 2
+    )
+    assert main(["coordinator", "list"]) == 0
+    assert "lena" not in capsys.readouterr().out
