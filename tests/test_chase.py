@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +21,7 @@ from fikafollow.config import load_settings
 from store import intake
 from store.calls import by_language, call_list
 from store.models import FollowUp, OutboxMessage, Participant, Programme
+from tests.dbstate import query
 from tests.matchfiles import many_matches
 from tests.recording_channel import RecordingChannel
 
@@ -323,3 +328,34 @@ def test_programme_chase_settings_and_coordinators_through_the_command_line(
     )
     assert main(["coordinator", "list"]) == 0
     assert "lena" not in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_two_tick_processes_at_once_on_postgres_remind_each_once(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    path = many_matches(tmp_path / "m.csv", 150)
+    environ = {**os.environ, "FIKAFOLLOW_DATABASE_URL": postgres_url}
+    command = [sys.executable, "-m", "fikafollow.cli"]
+    run = functools.partial(subprocess.run, env=environ, check=True, stdout=subprocess.DEVNULL)
+    run([*command, "import", str(path), "--now", "2026-05-05T12:00+02:00"])
+    run([*command, "tick", "--now", "2026-05-25T10:05+02:00"])
+    ticks = [
+        subprocess.Popen(
+            [*command, "tick", "--now", "2026-05-28T10:05+02:00"],
+            env=environ,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [t.communicate(timeout=120)[0] for t in ticks]
+    assert all(t.returncode == 0 for t in ticks)
+    reminded = [int(o.split("reminded ")[1].split(",")[0]) for o in outputs]
+    assert sum(reminded) == 300
+    counts = query(
+        postgres_url,
+        "SELECT count(o.id) FROM followup f LEFT JOIN outbox o "
+        "ON o.followup_id = f.id AND o.kind = 'reminder' GROUP BY f.id",
+    )
+    assert sorted(n for (n,) in counts) == [1] * 300

@@ -195,6 +195,9 @@ def test_sent_digest_has_text_html_and_csv_and_goes_once_a_week(
     assert {"text/plain", "text/html", "text/csv"} <= parts.keys()
     assert "Frågade: 6 / 6" in parts["text/plain"].get_payload(decode=True).decode()
     assert parts["text/csv"].get_filename().endswith(".csv")
+    # next Monday before 09:00 in the coordinators' zone: still last week's, already sent
+    assert main(["digest", "--send", "--now", "2026-06-08T08:55+02:00"]) == 0
+    assert len(collector.messages) == 2
     assert main(["digest", "--send", "--now", "2026-06-08T09:05+02:00"]) == 0
     assert len(collector.messages) == 4
 
