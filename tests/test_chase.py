@@ -22,6 +22,7 @@ from store import intake
 from store.calls import by_language, call_list
 from store.models import FollowUp, OutboxMessage, Participant, Programme
 from tests.dbstate import query
+from tests.fixed_programmes import HEADER
 from tests.matchfiles import many_matches
 from tests.recording_channel import RecordingChannel
 
@@ -359,3 +360,50 @@ def test_two_tick_processes_at_once_on_postgres_remind_each_once(
         "ON o.followup_id = f.id AND o.kind = 'reminder' GROUP BY f.id",
     )
     assert sorted(n for (n,) in counts) == [1] * 300
+
+
+async def test_ladder_skips_dead_channels_and_waits_when_there_is_no_other(
+    db_url: str, tmp_path: Path
+) -> None:
+    data = HEADER + (
+        # SMS only: nothing to move to, the follow-up simply expires
+        "M1,2026-05-04,individual,P1,Sami,newcomer,ar,sms,+46701000001,,man\n"
+        # e-mail known but dead (it bounced for good): skipped, as if there were none
+        "M1,2026-05-04,individual,P2,Eva,established,sv,sms,+46701000002,eva@example.org,woman\n"
+        # e-mail known and alive: the question moves there
+        "M2,2026-05-04,individual,P3,Omar,newcomer,ar,sms,+46701000003,omar@example.org,man\n"
+        "M2,2026-05-04,individual,P4,Nils,established,sv,sms,+46701000004,,man\n"
+    )
+    channels = {"sms": RecordingChannel("sms"), "email": RecordingChannel("email")}
+    app = App(load_settings(database_url=db_url, photo_dir=tmp_path), channels)
+    try:
+        await app.start()
+        programme = await app.programme(None, local(date(2026, 5, 5), 12))
+        rows, errors = intake.read_csv(data.encode(), "SE")
+        assert not errors
+        async with app.sessions.begin() as session:
+            programme = await session.get_one(Programme, programme.id)
+            await intake.apply(
+                session, programme, rows, local(date(2026, 5, 5), 12), app.book.days()
+            )
+            eva = await session.scalar(select(Participant).where(Participant.first_name == "Eva"))
+            assert eva is not None
+            eva.dead_channels = "email"
+        results = []
+        for day in (25, 28, 31):
+            now = local(date(2026, 5, day), 10, 30)
+            results.append((await app.tick(lambda now=now: now)).chase)  # type: ignore[misc]
+        now = local(date(2026, 6, 4), 10, 30)
+        results.append((await app.tick(lambda now=now: now)).chase)  # type: ignore[misc]
+    finally:
+        await app.close()
+    assert [(r.reminded, r.moved, r.no_other_channel, r.expired) for r in results] == [
+        (0, 0, 0, 0),
+        (4, 0, 0, 0),
+        (0, 1, 3, 0),
+        (0, 0, 0, 4),
+    ]
+    assert [(m.address, m.kind) for m in channels["email"].sent] == [
+        ("omar@example.org", "question")
+    ]
+    assert [m.kind for m in channels["sms"].sent] == ["question"] * 4 + ["reminder"] * 4
