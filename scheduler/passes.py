@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversation
-from store.models import Answer, FollowUp, Participant, Programme
+from store.models import Answer, FollowUp, Greeting, Participant, Programme
 from store.programmes import send_window
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,13 @@ def _local_midnight(programme: Programme, now: datetime) -> datetime:
 
 
 def _unanswered() -> ColumnElement[bool]:
-    # a partial answer is an answer: whoever said anything is not chased, the rest stays open
-    return (FollowUp.status == "active") & ~exists().where(Answer.followup_id == FollowUp.id)
+    # a partial answer is an answer, and so is a fikahälsning sent before any answer: whoever
+    # said anything is not chased, the rest stays open
+    return (
+        (FollowUp.status == "active")
+        & ~exists().where(Answer.followup_id == FollowUp.id)
+        & ~exists().where(Greeting.followup_id == FollowUp.id)
+    )
 
 
 def _reachable() -> ColumnElement[bool]:
