@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.base import InboundMessage
 from bot.dialogue import Dialogue, Incoming, Say, State, Turn
 from bot.links import LinkMaker
-from bot.reach import ladder
+from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages import sms_segments
@@ -39,7 +39,7 @@ from store.photos import PhotoRejected, PhotoStore, StoredPhoto
 log = logging.getLogger(__name__)
 OPEN = ("active", "done")
 # messages that ask something; one that cannot be delivered is asked again on the next channel
-PROMPTS = frozenset({"question", "reprompt", "consent", "greeting_invite"})
+PROMPTS = frozenset({"question", "reprompt", "reminder", "consent", "greeting_invite"})
 MAX_SMS_PARTS = 2
 # a deep link that binds the participant's Telegram chat, or None (see bot/telegram_inbound.py)
 TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
@@ -108,6 +108,48 @@ class Conversation:
         says = self.dialogue.prompt(survey, step, first=first)
         await self._say(session, followup, participant, says, channel, address, now)
         return f"moved to {channel}"
+
+    async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
+        """Ask the open question once more on the channel it went out on, as a reminder."""
+        participant = await session.get_one(Participant, followup.participant_id)
+        says = self._open_prompt(followup)
+        channel = followup.channel
+        address = address_for(participant, channel) if channel else None
+        if not says or channel is None or not address:
+            return False
+        says = tuple(replace(s, kind="reminder") if s.kind == "question" else s for s in says)
+        followup.last_message_at = now
+        await self._say(session, followup, participant, says, channel, address, now)
+        return True
+
+    async def ask_on_next_channel(
+        self, session: AsyncSession, followup: FollowUp, now: datetime
+    ) -> str | None:
+        """Ask the open question again, from the start, on the next channel of the ladder;
+        returns that channel, or None when the participant has no other channel."""
+        participant = await session.get_one(Participant, followup.participant_id)
+        reach = ladder(participant)
+        channels = [c for c, _ in reach]
+        if followup.channel in channels:
+            reach = reach[channels.index(followup.channel) + 1 :]
+        else:
+            # the current channel died: the ladder already starts at the next one
+            reach = [(c, a) for c, a in reach if c != followup.channel]
+        says = self._open_prompt(followup, first=True)
+        if not reach or not says:
+            return None
+        channel, address = reach[0]
+        followup.channel = channel
+        followup.last_message_at = now
+        await self._say(session, followup, participant, says, channel, address, now)
+        return channel
+
+    def _open_prompt(self, followup: FollowUp, first: bool = False) -> tuple[Say, ...]:
+        survey = self.book.surveys[followup.survey]
+        step = followup.step or survey.steps[0]
+        if step not in survey.questions:
+            return ()
+        return self.dialogue.prompt(survey, step, first=first and step == survey.steps[0])
 
     async def receive(
         self,
@@ -570,7 +612,7 @@ class Conversation:
                 params.update(
                     question=say.question, options=say.options, first=say.first, partner=partner
                 )
-            elif say.kind == "reprompt":
+            elif say.kind in ("reprompt", "reminder"):
                 params.update(question=say.question, options=say.options)
             elif say.kind == "consent":
                 params["options"] = say.options
@@ -616,7 +658,7 @@ class Conversation:
         """Links for the renderer: answer links in e-mail, the upload page in e-mail and SMS."""
         if self.links is None or followup is None:
             return {}
-        if say.kind in ("question", "reprompt", "consent") and channel == "email":
+        if say.kind in ("question", "reprompt", "reminder", "consent") and channel == "email":
             question = say.question or CONSENT
             return {"link_urls": self.links.answer_urls(followup.id, question, say.options, now)}
         if say.kind == "greeting_invite" and channel in ("email", "sms"):

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.conversation import Conversation
+from bot.greeting_review import review_url
 from bot.surveys import SurveyBook, default_book
 from fikafollow.channels import configured_channels, configured_links, telegram_linker
 from fikafollow.config import Settings, parse_quiet_hours
 from messages.render import default_catalogue
-from scheduler.passes import DispatchResult, dispatch_due
+from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
 from scheduler.rate_limit import TokenBucket
 from scheduler.sender import DrainResult, RetryPolicy, Sender
 from store import programmes
@@ -28,6 +29,7 @@ from store.photos import PhotoStore
 class TickResult:
     dispatch: DispatchResult
     drain: DrainResult
+    chase: ChaseResult
 
 
 class App:
@@ -57,6 +59,21 @@ class App:
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
             on_failure=self.conversation.fall_back,
         )
+
+    def questions(self) -> list[str]:
+        """Every survey question once, in the order the surveys ask them."""
+        seen: dict[str, None] = {}
+        for survey in self.book.surveys.values():
+            seen.update(dict.fromkeys(survey.question_names))
+        return list(seen)
+
+    def review_link(self) -> Callable[[int, str], str] | None:
+        """Signed approve/reject links for fikahälsningar in the digest, when the web app has a
+        public address and a review secret is set."""
+        secret, public = self.settings.review_secret, self.settings.public_url
+        if not secret or not public:
+            return None
+        return lambda greeting_id, decision: review_url(public, secret, greeting_id, decision)
 
     async def start(self) -> None:
         """Create the schema in an empty database and the default programme."""
@@ -90,7 +107,9 @@ class App:
             )
 
     async def tick(self, clock: Callable[[], datetime]) -> TickResult:
-        """One pass at `clock()`: start due follow-ups, then send what the outbox holds."""
+        """One pass at `clock()`: start due follow-ups, chase unanswered ones, then send what
+        the outbox holds."""
         dispatched = await dispatch_due(self.sessions, self.conversation, clock())
+        chased = await chase(self.sessions, self.conversation, clock())
         drained = await self.sender.drain(clock)
-        return TickResult(dispatched, drained)
+        return TickResult(dispatched, drained, chased)

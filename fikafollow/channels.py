@@ -155,6 +155,12 @@ def web_routes(app: App) -> list[BaseRoute]:
     if updates is not None and _webhook_mode(app.settings) and secret:
         routes.append(updates.webhook_route(secret))
     routes += sms_routes(app)
+    if app.settings.review_secret and app.settings.public_url:
+        from datetime import UTC, datetime
+
+        from bot.greeting_review import review_routes
+
+        routes += review_routes(app.sessions, app.settings.review_secret, lambda: datetime.now(UTC))
     return routes
 
 

@@ -22,7 +22,7 @@ from fikafollow.config import ConfigError, Settings, load_settings, parse_quiet_
 from store import intake
 from store.migrate import SchemaBehind, upgrade
 from store.models import ApiKey, Programme
-from store.reporting import write_answers_csv
+from store.reporting import spreadsheet_safe, write_answers_csv
 
 log = logging.getLogger("fikafollow")
 
@@ -102,8 +102,66 @@ def build_parser() -> argparse.ArgumentParser:
     pset.add_argument("--timezone")
     pset.add_argument("--send-hour", type=int)
     pset.add_argument("--quiet-hours", help="e.g. 20:00-09:00")
+    for option, what in CHASE_OPTIONS.items():
+        pset.add_argument(f"--{option}", type=int, help=what)
     prog_sub.add_parser("list", help="show programmes")
+
+    coord = sub.add_parser("coordinator", help="who reads a programme's weekly digest")
+    coord_sub = coord.add_subparsers(dest="coordinator_command", required=True, metavar="ACTION")
+    cadd = coord_sub.add_parser("add", help="add a coordinator to a programme")
+    cadd.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+    cadd.add_argument("--name", required=True)
+    cadd.add_argument("--email", required=True)
+    cadd.add_argument("--language", choices=("sv", "en"), default="sv")
+    cadd.add_argument("--timezone", default="Europe/Stockholm")
+    cadd.add_argument("--digest-weekday", type=int, default=1, help="1 = Monday … 7 = Sunday")
+    cadd.add_argument("--digest-hour", type=int, default=9, help="local hour, 0-23")
+    clist = coord_sub.add_parser("list", help="show coordinators")
+    clist.add_argument("--programme", help="only this programme")
+    crem = coord_sub.add_parser("remove", help="remove a coordinator")
+    crem.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+    crem.add_argument("--email", required=True)
+
+    calls = sub.add_parser("calls", help="who to phone, grouped by language")
+    calls.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+    calls.add_argument("--format", choices=("text", "csv"), default="text")
+    call = sub.add_parser("call", help="record what a phone call brought")
+    call_sub = call.add_subparsers(dest="call_command", required=True, metavar="ACTION")
+    record = call_sub.add_parser("record", help="record a call's answers (channel phone)")
+    record.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+    record.add_argument("--participant", required=True, help="the participant's id")
+    record.add_argument("--match", required=True, help="the match's id")
+    record.add_argument("--met-again", choices=("yes", "no"))
+    record.add_argument("--will-meet-again", choices=("yes", "maybe", "no"))
+    record.add_argument("--note", default="", help="what was said, in a few words")
+    record.add_argument("--now", help="when the call was, ISO-8601 (default: now)")
+
+    digest = sub.add_parser("digest", help="the coordinators' weekly digest")
+    digest.add_argument("--programme", help="only this programme's coordinators")
+    digest.add_argument("--now", help="the instant, ISO-8601 (default: now)")
+    digest.add_argument("--out", type=Path, help="write .html, .txt and .csv per coordinator here")
+    digest.add_argument(
+        "--send", action="store_true", help="send by e-mail (once per coordinator and week)"
+    )
+
+    report = sub.add_parser("report", help="the funder report for matches first met in a period")
+    report.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument("--programme", help="programme id (default: FIKAFOLLOW_PROGRAMME)")
+    report.add_argument("--format", choices=("csv", "xlsx", "html"), default="csv")
+    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
     return parser
+
+
+# programme settings for chasing and the funder's targets: option → help
+CHASE_OPTIONS = {
+    "reminder-days": "days without an answer before the one reminder (default 3)",
+    "ladder-days": "days after the reminder before asking on the next channel (default 3)",
+    "expire-days": "days in all before the follow-up expires onto the call list (default 10)",
+    "target-individual": "the funder's target of individual matches",
+    "target-family": "the funder's target of family matches",
+    "target-women-percent": "the funder's target share of women among participants, in %",
+}
 
 
 async def cmd_db(app: App, args: argparse.Namespace, out: TextIO) -> int:
@@ -152,6 +210,8 @@ async def cmd_tick(app: App, args: argparse.Namespace, out: TextIO) -> int:
     out.write(
         f"at {now.isoformat()}: started {result.dispatch.started} follow-ups "
         f"({result.dispatch.unreachable} unreachable, {result.dispatch.opted_out} opted out); "
+        f"reminded {result.chase.reminded}, moved to another channel {result.chase.moved}, "
+        f"expired {result.chase.expired}; "
         f"sent {result.drain.sent}, to retry {result.drain.retried}, failed {result.drain.failed}\n"
     )
     waiting = await _waiting_without_channel(app)
@@ -263,7 +323,10 @@ async def cmd_programme(app: App, args: argparse.Namespace, out: TextIO) -> int:
                 quiet = f"{p.quiet_start // 60:02}:{p.quiet_start % 60:02}-"
                 quiet += f"{p.quiet_end // 60:02}:{p.quiet_end % 60:02}"
                 out.write(
-                    f"{p.id}\t{p.name}\t{p.timezone}\tsend {p.send_hour:02}:00\tquiet {quiet}\n"
+                    f"{p.id}\t{p.name}\t{p.timezone}\tsend {p.send_hour:02}:00\tquiet {quiet}"
+                    f"\tremind {p.reminder_days}d, next channel {p.ladder_days}d later, "
+                    f"expire {p.expire_days}d\ttargets {p.target_individual} individual, "
+                    f"{p.target_family} family, {p.target_women_percent}% women\n"
                 )
         return 0
     try:
@@ -280,6 +343,17 @@ async def cmd_programme(app: App, args: argparse.Namespace, out: TextIO) -> int:
             for e in exc.errors()
         )
         raise UsageError(problems) from None
+    chase = {
+        option.replace("-", "_"): getattr(args, option.replace("-", "_"))
+        for option in CHASE_OPTIONS
+    }
+    for option, value in chase.items():
+        if value is None:
+            continue
+        low = 1 if option.endswith("_days") else 0
+        high = 100 if option == "target_women_percent" else 100_000
+        if not low <= value <= high:
+            raise UsageError(f"--{option.replace('_', '-')} must be between {low} and {high}")
     async with app.sessions.begin() as session:
         programme = await session.get(Programme, args.id)
         if programme is None:
@@ -304,6 +378,9 @@ async def cmd_programme(app: App, args: argparse.Namespace, out: TextIO) -> int:
                 programme.send_hour = checked.send_hour
             if args.quiet_hours:
                 programme.quiet_start, programme.quiet_end = parse_quiet_hours(checked.quiet_hours)
+        for option, value in chase.items():
+            if value is not None:
+                setattr(programme, option, value)
     out.write(f"programme {args.id} saved\n")
     return 0
 
@@ -330,6 +407,197 @@ async def cmd_mail(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+async def cmd_coordinator(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from sqlalchemy import select
+
+    from store.models import Coordinator
+
+    now = datetime.now(UTC)
+    await app.start()
+    if args.coordinator_command == "list":
+        async with app.sessions() as session:
+            stmt = select(Coordinator).order_by(Coordinator.programme_id, Coordinator.name)
+            if args.programme:
+                stmt = stmt.where(Coordinator.programme_id == args.programme)
+            for c in (await session.scalars(stmt)).all():
+                out.write(
+                    f"{c.programme_id}\t{c.name}\t{c.email}\t{c.language}\t{c.timezone}\t"
+                    f"digest weekday {c.digest_weekday} at {c.digest_hour:02}:00\n"
+                )
+        return 0
+    programme = await app.programme(args.programme, now)
+    async with app.sessions.begin() as session:
+        found = await session.scalar(
+            select(Coordinator).where(
+                Coordinator.programme_id == programme.id, Coordinator.email == args.email
+            )
+        )
+        if args.coordinator_command == "remove":
+            if found is None:
+                raise UsageError(f"no coordinator {args.email} in programme {programme.id}")
+            from sqlalchemy import delete
+
+            from store.models import DigestRun
+
+            await session.execute(delete(DigestRun).where(DigestRun.coordinator_id == found.id))
+            await session.delete(found)
+            out.write(f"coordinator removed from {programme.id}\n")
+            return 0
+        try:
+            ZoneInfo(args.timezone)
+        except (KeyError, ValueError):
+            raise UsageError(f"--timezone: unknown time zone {args.timezone!r}") from None
+        if "@" not in args.email:
+            raise UsageError("--email: not an e-mail address")
+        if not 1 <= args.digest_weekday <= 7 or not 0 <= args.digest_hour <= 23:
+            raise UsageError("--digest-weekday is 1-7 and --digest-hour 0-23")
+        if found is None:
+            found = Coordinator(programme_id=programme.id, email=args.email, created_at=now)
+            session.add(found)
+        found.name, found.language, found.timezone = args.name, args.language, args.timezone
+        found.digest_weekday, found.digest_hour = args.digest_weekday, args.digest_hour
+    out.write(f"coordinator saved in {programme.id}\n")
+    return 0
+
+
+async def cmd_calls(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    import csv
+
+    from store.calls import by_language, call_list
+
+    await app.start()
+    programme = await app.programme(args.programme, datetime.now(UTC))
+    questions = app.questions()
+    async with app.sessions() as session:
+        rows = await call_list(session, programme.id, questions)
+    if args.format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            ["language", "first_name", "phone", "participant_id", "match_id", "unanswered"]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    spreadsheet_safe(v)
+                    for v in (
+                        r.language,
+                        r.first_name,
+                        r.phone,
+                        r.participant_id,
+                        r.match_id,
+                        " ".join(r.unanswered),
+                    )
+                ]
+            )
+        return 0
+    if not rows:
+        out.write("nobody to call\n")
+    for language, group in by_language(rows).items():
+        out.write(f"== {language} ({len(group)})\n")
+        for r in group:
+            out.write(
+                f"{r.first_name}\t{r.phone or r.email}\tparticipant {r.participant_id}\t"
+                f"match {r.match_id}\tunanswered: {', '.join(r.unanswered)}\n"
+            )
+    return 0
+
+
+async def cmd_call(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from store.calls import CallError, record_call
+
+    now = parse_now(args.now, app.settings)
+    answers = {
+        q: v
+        for q, v in (("met_again", args.met_again), ("will_meet_again", args.will_meet_again))
+        if v is not None
+    }
+    if not answers:
+        raise UsageError("give --met-again and/or --will-meet-again")
+    await app.start()
+    programme = await app.programme(args.programme, now)
+    try:
+        async with app.sessions.begin() as session:
+            n = await record_call(
+                session, programme.id, args.participant, args.match, answers, args.note, now
+            )
+    except CallError as exc:
+        raise UsageError(str(exc)) from None
+    out.write(f"{n} answer(s) recorded from the call\n")
+    return 0
+
+
+async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from messages.digest import DigestRenderer
+    from scheduler.digest import run_digests
+    from scheduler.digest_mail import DigestMailer
+
+    now = parse_now(args.now, app.settings)
+    if not args.send and args.out is None:
+        raise UsageError("give --out DIR to write the digests, and/or --send to send them")
+    await app.start()
+    if args.programme:
+        await app.programme(args.programme, now)
+    settings = app.settings
+    mailer = None
+    if args.send:
+        if not (settings.smtp_host and settings.mail_from):
+            raise UsageError("--send needs FIKAFOLLOW_SMTP_HOST and FIKAFOLLOW_MAIL_FROM")
+        mailer = DigestMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        )
+    result = await run_digests(
+        app.sessions,
+        DigestRenderer(),
+        now,
+        app.questions(),
+        programme_id=args.programme,
+        mailer=mailer,
+        out_dir=args.out,
+        review_link=app.review_link(),
+    )
+    out.write(
+        f"digests: {len(result.written) // 3} written, {result.sent} sent, "
+        f"{result.already_sent} already sent this week, {result.failed} failed\n"
+    )
+    return 1 if result.failed else 0
+
+
+async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import date
+
+    from fikafollow.report import tables, to_csv, to_html, to_xlsx
+    from store.outcomes import funder_figures
+
+    try:
+        first, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+    except ValueError:
+        raise UsageError("--from and --to are dates like 2026-01-31") from None
+    if last < first:
+        raise UsageError("--to is before --from")
+    if args.format == "xlsx" and args.out is None:
+        raise UsageError("an xlsx report needs --out FILE")
+    await app.start()
+    programme = await app.programme(args.programme, datetime.now(UTC))
+    async with app.sessions() as session:
+        figures = await funder_figures(session, programme.id, first, last)
+    report = tables(programme, figures, first, last)
+    if args.format == "xlsx":
+        args.out.write_bytes(to_xlsx(report))
+    else:
+        content = to_csv(report) if args.format == "csv" else to_html(report)
+        if args.out is None:
+            out.write(content)
+            return 0
+        args.out.write_text(content, encoding="utf-8")
+    out.write(f"report written to {args.out}\n")
+    return 0
+
+
 async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
         from fikafollow.demo import run_demo
@@ -350,6 +618,11 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         "links": cmd_links,
         "programme": cmd_programme,
         "mail": cmd_mail,
+        "coordinator": cmd_coordinator,
+        "calls": cmd_calls,
+        "call": cmd_call,
+        "digest": cmd_digest,
+        "report": cmd_report,
     }
     app = App(settings)
     try:

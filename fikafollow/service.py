@@ -13,6 +13,9 @@ from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.channels import background_tasks, web_routes
 from fikafollow.config import Settings
+from messages.digest import DigestRenderer
+from scheduler.digest import run_digests
+from scheduler.digest_mail import DigestMailer
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +41,12 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
     async def tick() -> None:
         try:
             result = await app.tick(utc_now)
-            if result.dispatch.started or result.drain.sent or result.drain.failed:
+            chased = result.chase.reminded + result.chase.moved + result.chase.expired
+            if result.dispatch.started or chased or result.drain.sent or result.drain.failed:
                 log.info(
-                    "tick: started %s, sent %s, retried %s, failed %s",
+                    "tick: started %s, chased %s, sent %s, retried %s, failed %s",
                     result.dispatch.started,
+                    chased,
                     result.drain.sent,
                     result.drain.retried,
                     result.drain.failed,
@@ -61,6 +66,40 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
         coalesce=True,
         id="tick",
     )
+    renderer = DigestRenderer()
+    mailer = (
+        DigestMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        )
+        if settings.smtp_host and settings.mail_from
+        else None
+    )
+    questions = app.questions()
+
+    async def digests() -> None:
+        try:
+            await run_digests(
+                app.sessions,
+                renderer,
+                utc_now(),
+                questions,
+                mailer=mailer,
+                review_link=app.review_link(),
+            )
+        except Exception:
+            log.exception("digest job failed")
+
+    # each coordinator's digest is claimed once per ISO week in the database; the job only
+    # has to run often enough to be on time
+    if mailer is not None:
+        scheduler.add_job(
+            digests, "interval", minutes=15, max_instances=1, coalesce=True, id="digest"
+        )
     config = uvicorn.Config(
         web,
         host=host or settings.host,

@@ -35,6 +35,7 @@ KINDS: tuple[str, ...] = (
     "telegram_linked",
     "link_unknown",
     "answered_for",
+    "reminder",
 )
 
 # Every kind is given these; the caller always knows them.
@@ -53,6 +54,7 @@ REQUIRED_PARAMS: Mapping[str, frozenset[str]] = {
     "telegram_linked": frozenset(),
     "link_unknown": frozenset(),
     "answered_for": frozenset({"partner"}),
+    "reminder": frozenset({"question", "options"}),
 }
 OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     # telegram_link: a deep link for someone who chose Telegram but has not opened the bot yet
@@ -70,6 +72,7 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "telegram_linked": {},
     "link_unknown": {},
     "answered_for": {},
+    "reminder": {"link_urls": None},
 }
 CONSENT_ANSWERS = (None, "yes", "no")
 

@@ -68,6 +68,15 @@ class Programme(Base):
     quiet_end: Mapped[int] = mapped_column(Integer, default=9 * 60)
     surveys: Mapped[str] = mapped_column(String(200), default="three_weeks")
     created_at: Mapped[datetime]
+    # chasing: a reminder after reminder_days without an answer, the next channel ladder_days
+    # later, and the call list once expire_days have passed since the first question
+    reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    ladder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    expire_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    # the funder's targets; 0 means none set
+    target_individual: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    target_family: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    target_women_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -152,6 +161,11 @@ class FollowUp(Base):
     started_at: Mapped[datetime | None]
     last_message_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # 0 = only asked, 1 = reminded, 2 = asked again on the next channel of the ladder
+    chase_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_chased_at: Mapped[datetime | None]
+    # a coordinator phoned about this expired follow-up; it leaves the call list
+    called_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):
@@ -234,6 +248,41 @@ class Greeting(Base):
     consent: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
     consent_at: Mapped[datetime | None]
+    # a coordinator's decision from the digest link: approved or rejected for social media
+    social: Mapped[str | None] = mapped_column(String(10))
+    social_at: Mapped[datetime | None]
+
+
+class Coordinator(Base):
+    """Someone at a programme who reads its weekly digest; sees only their programme's data."""
+
+    __tablename__ = "coordinator"
+    __table_args__ = (UniqueConstraint("programme_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5), default="sv")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    # when the digest is due in the coordinator's zone: ISO weekday (1 = Monday) and hour
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=1)
+    digest_hour: Mapped[int] = mapped_column(Integer, default=9)
+    created_at: Mapped[datetime]
+
+
+class DigestRun(Base):
+    """One weekly digest per coordinator: the unique key makes a second sender back off."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("coordinator_id", "iso_year", "iso_week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coordinator_id: Mapped[int] = mapped_column(ForeignKey("coordinator.id"))
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
 
 
 class TelegramLink(Base):

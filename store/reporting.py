@@ -103,3 +103,14 @@ async def write_answers_csv(
         writer.writerow(row)
         count += 1
     return count
+
+
+# OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading apostrophe
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """The value, with text that a spreadsheet would run as a formula neutralised."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

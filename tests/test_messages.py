@@ -251,7 +251,7 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
                         "first": first,
                         **({"link_urls": _links(options)} if links else {}),
                     }
-        elif kind == "reprompt":
+        elif kind in ("reprompt", "reminder"):
             for question, options in QUESTIONS.items():
                 yield {**common, "question": question, "options": options}
                 yield {
@@ -293,7 +293,7 @@ def test_every_kind_renders(catalogue: Catalogue, kind: str, language: str, chan
         assert "\n\n\n" not in rendered.text
         assert rendered.language == language
         assert rendered.rtl is (language in RTL_LANGUAGES)
-        if kind in ("question", "reprompt", "consent"):
+        if kind in ("question", "reprompt", "reminder", "consent"):
             question = str(params.get("question", "consent"))
             options = params["options"]
             assert isinstance(options, tuple)
@@ -476,7 +476,7 @@ def test_unknown_language_channel_or_kind_is_a_value_error(catalogue: Catalogue)
     with pytest.raises(ValueError, match="channel"):
         catalogue.render("thanks", "sv", "whatsapp", **params)
     with pytest.raises(ValueError, match="kind"):
-        catalogue.render("reminder", "sv", "sms", **params)
+        catalogue.render("birthday", "sv", "sms", **params)
     with pytest.raises(ValueError, match="language"):
         catalogue.gettext("de", "hello", first_name="A")
 

@@ -1,0 +1,189 @@
+"""The coordinators' weekly digest: HTML, plain text and CSV, in Swedish or English.
+
+Coordinators read Swedish or English only, so the digest's words are two small tables of labels
+here rather than entries in the five participant catalogues: translators of Arabic, Tigrinya and
+Persian never see them, and the PO files stay about what participants read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from messages.render import TEMPLATE_DIR
+
+DIGEST_LANGUAGES = ("sv", "en")
+LABELS: Mapping[str, Mapping[str, str]] = {
+    "sv": {
+        "subject": "Veckobrev %(programme)s, vecka %(week)s",
+        "hello": "Hej %(name)s!",
+        "intro": "Så här gick veckan %(start)s–%(end)s i %(programme)s.",
+        "numbers": "Siffror",
+        "this_week": "Veckan",
+        "so_far": "Hittills",
+        "sent": "Frågade",
+        "answered": "Svarade",
+        "rate": "Svarsfrekvens",
+        "met_again": "Har träffats igen",
+        "will_yes": "Ska träffas igen: ja",
+        "will_maybe": "Ska träffas igen: kanske",
+        "will_no": "Ska träffas igen: nej",
+        "by_language": "Svarsfrekvens per språk",
+        "by_channel": "Svarsfrekvens per kanal",
+        "language": "Språk",
+        "channel": "Kanal",
+        "answers": "Veckans svar",
+        "name": "Namn",
+        "match": "Match",
+        "question": "Fråga",
+        "answer": "Svar",
+        "words": "Egna ord",
+        "not_met": "Par där båda säger att de inte har träffats",
+        "disagree": "Par som svarar olika",
+        "calls": "Att ringa",
+        "phone": "Telefon",
+        "unanswered": "Obesvarat",
+        "greetings": "Nya fikahälsningar",
+        "photo": "Foto",
+        "consent": "Samtycke",
+        "problems": "Leveransfel och avregistreringar",
+        "what": "Vad",
+        "none": "Inget den här veckan.",
+        "yes": "ja",
+        "no": "nej",
+        "maybe": "kanske",
+        "not_asked": "inte frågat",
+        "delivery failed": "kunde inte levereras",
+        "opted out": "avregistrerade sig",
+        "met_again_q": "Träffats igen?",
+        "will_meet_again_q": "Ska träffas igen?",
+        "consent_q": "Får dela bilden?",
+        "footer": "Tabellerna finns också som CSV-fil i bilagan.",
+        "social": "Sociala medier",
+        "approve": "Godkänn",
+        "reject": "Avslå",
+    },
+    "en": {
+        "subject": "Weekly digest %(programme)s, week %(week)s",
+        "hello": "Hello %(name)s!",
+        "intro": "This is how the week %(start)s–%(end)s went in %(programme)s.",
+        "numbers": "Numbers",
+        "this_week": "This week",
+        "so_far": "So far",
+        "sent": "Asked",
+        "answered": "Answered",
+        "rate": "Response rate",
+        "met_again": "Met again",
+        "will_yes": "Will meet again: yes",
+        "will_maybe": "Will meet again: maybe",
+        "will_no": "Will meet again: no",
+        "by_language": "Response rate by language",
+        "by_channel": "Response rate by channel",
+        "language": "Language",
+        "channel": "Channel",
+        "answers": "This week's answers",
+        "name": "Name",
+        "match": "Match",
+        "question": "Question",
+        "answer": "Answer",
+        "words": "Own words",
+        "not_met": "Pairs where both say they have not met",
+        "disagree": "Pairs whose answers disagree",
+        "calls": "To call",
+        "phone": "Phone",
+        "unanswered": "Unanswered",
+        "greetings": "New fikahälsningar",
+        "photo": "Photo",
+        "consent": "Consent",
+        "problems": "Delivery failures and opt-outs",
+        "what": "What",
+        "none": "Nothing this week.",
+        "yes": "yes",
+        "no": "no",
+        "maybe": "maybe",
+        "not_asked": "not asked",
+        "delivery failed": "could not be delivered",
+        "opted out": "opted out",
+        "met_again_q": "Met again?",
+        "will_meet_again_q": "Will meet again?",
+        "consent_q": "May share the photo?",
+        "footer": "The tables are also attached as a CSV file.",
+        "social": "Social media",
+        "approve": "Approve",
+        "reject": "Reject",
+    },
+}
+LANGUAGE_NAMES: Mapping[str, Mapping[str, str]] = {
+    "sv": {"sv": "svenska", "en": "engelska", "ar": "arabiska", "ti": "tigrinja", "fa": "persiska"},
+    "en": {"sv": "Swedish", "en": "English", "ar": "Arabic", "ti": "Tigrinya", "fa": "Persian"},
+}
+CHANNEL_NAMES: Mapping[str, Mapping[str, str]] = {
+    "sv": {"telegram": "Telegram", "sms": "sms", "email": "e-post", "phone": "telefon"},
+    "en": {"telegram": "Telegram", "sms": "SMS", "email": "e-mail", "phone": "phone"},
+}
+CSV_COLUMNS = ("section", "language", "channel", "first_name", "match_id", "item", "value", "words")
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    text: str
+    html: str
+    csv: str
+
+
+def percent(value: float) -> str:
+    return f"{value:.0f} %"
+
+
+class DigestRenderer:
+    def __init__(self) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATE_DIR / "digest"),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["percent"] = percent
+
+    def render(self, language: str, context: Mapping[str, Any]) -> RenderedDigest:
+        """The digest in `language` (sv or en) from the figures in `context` (see
+        scheduler/digest.py for what it holds)."""
+        if language not in DIGEST_LANGUAGES:
+            raise ValueError(f"a digest is written in sv or en, not {language!r}")
+        labels = LABELS[language]
+
+        def t(key: str, **params: object) -> str:
+            return labels.get(key, key) % params if params else labels.get(key, key)
+
+        full = {
+            **context,
+            "t": t,
+            "lang_name": lambda code: LANGUAGE_NAMES[language].get(code, code),
+            "channel_name": lambda code: CHANNEL_NAMES[language].get(code, code),
+            "lang": language,
+        }
+        subject = t("subject", programme=context["programme"], week=context["week"])
+        return RenderedDigest(
+            subject=subject,
+            text=self.env.get_template("digest.txt").render(full, subject=subject).strip() + "\n",
+            html=self.env.get_template("digest.html").render(full, subject=subject),
+            csv=self.csv(context),
+        )
+
+    @staticmethod
+    def csv(context: Mapping[str, Any]) -> str:
+        """The digest's rows as CSV (same rows as the tables); the caller has made the cells
+        safe to open in a spreadsheet."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in context["csv_rows"]:
+            writer.writerow(row)
+        return buffer.getvalue()

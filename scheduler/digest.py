@@ -1,0 +1,279 @@
+"""The weekly digest job: once per coordinator and ISO week, at their local weekday and hour.
+
+The database guarantees "once": a row in `digest_run` with a unique (coordinator, ISO year, ISO
+week) is claimed with INSERT … ON CONFLICT DO NOTHING before anything is sent, so two processes
+running the job at the same moment send one digest. A send that fails gives its claim back, and
+the next run tries again. A crash between the claim and the send loses that week's digest rather
+than sending it twice; `fikafollow digest --out` can always render it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from messages.digest import DigestRenderer, RenderedDigest
+from scheduler.digest_mail import DigestMailer
+from store.calls import by_language, call_list
+from store.models import Coordinator, DigestRun, Programme
+from store.outcomes import (
+    Outcome,
+    Tally,
+    answers_between,
+    failures_between,
+    greetings_between,
+    outcomes,
+    pairs_by_met_again,
+    tally,
+    tally_by,
+)
+from store.reporting import spreadsheet_safe
+
+log = logging.getLogger(__name__)
+# (greeting id, "approved" or "rejected") → a signed URL
+ReviewLink = Callable[[int, str], str]
+
+
+@dataclass
+class DigestResult:
+    sent: int = 0
+    already_sent: int = 0
+    failed: int = 0
+    written: list[Path] = field(default_factory=list)
+
+
+def latest_due(coordinator: Coordinator, now: datetime) -> datetime:
+    """The last moment at or before `now` when this coordinator's digest fell due (their
+    weekday and hour, in their time zone)."""
+    zone = ZoneInfo(coordinator.timezone)
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.isoweekday() - 1)
+    day = monday + timedelta(days=coordinator.digest_weekday - 1)
+    due = datetime.combine(day, time(coordinator.digest_hour), tzinfo=zone)
+    if due > local:
+        due = datetime.combine(day - timedelta(days=7), time(coordinator.digest_hour), tzinfo=zone)
+    return due.astimezone(UTC)
+
+
+def _numbers(week: Tally, total: Tally) -> list[tuple[str, object, object]]:
+    return [
+        ("sent", week.sent, total.sent),
+        ("answered", week.answered, total.answered),
+        ("rate", f"{week.rate:.0f} %", f"{total.rate:.0f} %"),
+        ("met_again", week.met_again, total.met_again),
+        ("will_yes", week.will_meet_again["yes"], total.will_meet_again["yes"]),
+        ("will_maybe", week.will_meet_again["maybe"], total.will_meet_again["maybe"]),
+        ("will_no", week.will_meet_again["no"], total.will_meet_again["no"]),
+    ]
+
+
+def _side_by_side(
+    week: list[Outcome], total: list[Outcome], key: str
+) -> list[tuple[str, Tally, Tally]]:
+    weekly = tally_by(week, lambda o: str(getattr(o, key)))
+    overall = tally_by(total, lambda o: str(getattr(o, key)))
+    return [(code, weekly.get(code, Tally()), t) for code, t in overall.items()]
+
+
+async def digest_context(
+    session: AsyncSession,
+    coordinator: Coordinator,
+    programme: Programme,
+    due: datetime,
+    questions: list[str],
+    review_link: ReviewLink | None = None,
+) -> dict[str, Any]:
+    """Everything one coordinator's digest shows: the week is the seven days before `due`;
+    "so far" is the programme until `due`. Only this coordinator's programme is read."""
+    start = due - timedelta(days=7)
+    pid = programme.id
+    # a follow-up counts in the week it was asked; its answers count whenever they came before due
+    week = await outcomes(session, pid, started=(start, due), until=due)
+    total = await outcomes(session, pid, until=due)
+    answers = await answers_between(session, pid, start, due)
+    not_met, disagree = await pairs_by_met_again(session, pid, due)
+    calls = await call_list(session, pid, questions)
+    greetings = await greetings_between(session, pid, start, due)
+    problems = await failures_between(session, pid, start, due)
+    zone = ZoneInfo(coordinator.timezone)
+    rows: list[list[str]] = []
+    for a in answers:
+        rows.append(
+            [
+                "answer",
+                a.language,
+                a.channel,
+                a.first_name,
+                a.match_id,
+                a.question,
+                a.value,
+                a.raw_text,
+            ]
+        )
+    rows += [["not_met", "", "", "", m, "met_again", "no", ""] for m in not_met]
+    rows += [["disagree", "", "", "", m, "met_again", "yes/no", ""] for m in disagree]
+    for c in calls:
+        rows.append(
+            [
+                "call",
+                c.language,
+                "phone",
+                c.first_name,
+                c.match_id,
+                " ".join(c.unanswered),
+                c.phone or c.email,
+                "",
+            ]
+        )
+    for g in greetings:
+        rows.append(
+            [
+                "greeting",
+                "",
+                "",
+                g.first_name,
+                g.match_id,
+                "photo" if g.has_photo else "words",
+                g.consent or "",
+                g.words,
+            ]
+        )
+    rows += [["problem", p.language, p.channel, p.first_name, "", p.what, "", ""] for p in problems]
+    return {
+        "coordinator": coordinator.name,
+        "programme": programme.name,
+        "week": f"{start.astimezone(zone).isocalendar().week}",
+        "start": start.astimezone(zone).date().isoformat(),
+        "end": (due.astimezone(zone) - timedelta(days=1)).date().isoformat(),
+        "numbers": _numbers(tally(week), tally(total)),
+        "by_language": _side_by_side(week, total, "language"),
+        "by_channel": _side_by_side(week, total, "channel"),
+        "answers": answers,
+        "not_met": not_met,
+        "disagree": disagree,
+        "calls": list(by_language(calls).items()),
+        # a photo may be approved for social media only if its sender said yes to sharing
+        "greetings": [
+            (
+                g,
+                review_link(g.greeting_id, "approved")
+                if review_link and g.has_photo and g.consent == "yes"
+                else None,
+                review_link(g.greeting_id, "rejected") if review_link else None,
+            )
+            for g in greetings
+        ],
+        "problems": problems,
+        "csv_rows": [[spreadsheet_safe(cell) for cell in row] for row in rows],
+    }
+
+
+def week_key(coordinator: Coordinator, due: datetime) -> tuple[int, int]:
+    """The ISO year and week of a due digest, in the coordinator's zone."""
+    year, week, _ = due.astimezone(ZoneInfo(coordinator.timezone)).isocalendar()
+    return year, week
+
+
+async def _claim(
+    session: AsyncSession, coordinator: Coordinator, due: datetime, now: datetime
+) -> bool:
+    year, week = week_key(coordinator, due)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claimed = await session.scalar(
+        insert(DigestRun)
+        .values(coordinator_id=coordinator.id, iso_year=year, iso_week=week, claimed_at=now)
+        .on_conflict_do_nothing(index_elements=["coordinator_id", "iso_year", "iso_week"])
+        .returning(DigestRun.id)
+    )
+    return claimed is not None
+
+
+async def run_digests(
+    sessions: async_sessionmaker[AsyncSession],
+    renderer: DigestRenderer,
+    now: datetime,
+    questions: list[str],
+    *,
+    programme_id: str | None = None,
+    mailer: DigestMailer | None = None,
+    out_dir: Path | None = None,
+    review_link: ReviewLink | None = None,
+) -> DigestResult:
+    """Render each coordinator's latest due digest; write it to `out_dir` and/or send it with
+    `mailer` (sending claims the week first, so each goes out once)."""
+    result = DigestResult()
+    async with sessions() as session:
+        stmt = select(Coordinator).order_by(Coordinator.id)
+        if programme_id is not None:
+            stmt = stmt.where(Coordinator.programme_id == programme_id)
+        coordinators = (await session.scalars(stmt)).all()
+    for coordinator in coordinators:
+        due = latest_due(coordinator, now)
+        if mailer is not None:
+            async with sessions.begin() as session:
+                if not await _claim(session, coordinator, due, now):
+                    result.already_sent += 1
+                    continue
+        async with sessions() as session:
+            programme = await session.get_one(Programme, coordinator.programme_id)
+            context = await digest_context(
+                session, coordinator, programme, due, questions, review_link
+            )
+        digest = renderer.render(coordinator.language, context)
+        stem = f"digest-{coordinator.programme_id}-{coordinator.id}-{context['start']}"
+        if out_dir is not None:
+            result.written += _write(out_dir, stem, digest)
+        if mailer is None:
+            continue
+        try:
+            await mailer.send(coordinator.email, digest, f"{stem}.csv")
+        except (OSError, aiosmtplib.SMTPException) as exc:
+            log.warning(
+                "digest for coordinator %s not sent: %s", coordinator.id, type(exc).__name__
+            )
+            result.failed += 1
+            year, week = week_key(coordinator, due)
+            async with sessions.begin() as session:
+                await session.execute(
+                    delete(DigestRun).where(
+                        DigestRun.coordinator_id == coordinator.id,
+                        DigestRun.iso_year == year,
+                        DigestRun.iso_week == week,
+                    )
+                )
+            continue
+        async with sessions.begin() as session:
+            year, week = week_key(coordinator, due)
+            await session.execute(
+                update(DigestRun)
+                .where(
+                    DigestRun.coordinator_id == coordinator.id,
+                    DigestRun.iso_year == year,
+                    DigestRun.iso_week == week,
+                )
+                .values(sent_at=now)
+            )
+        result.sent += 1
+        log.info("digest sent to coordinator %s", coordinator.id)
+    return result
+
+
+def _write(out_dir: Path, stem: str, digest: RenderedDigest) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix, content in ((".html", digest.html), (".txt", digest.text), (".csv", digest.csv)):
+        path = out_dir / f"{stem}{suffix}"
+        path.write_text(content, encoding="utf-8")
+        paths.append(path)
+    return paths

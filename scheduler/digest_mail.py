@@ -1,0 +1,57 @@
+"""Sends a coordinator's digest by SMTP: a text part, an HTML part and the CSV as an attachment.
+
+Independent of the outbox and the participants' e-mail channel on purpose: a digest is one mail a
+week to staff, claimed once per coordinator and week in `digest_run`.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from messages.digest import RenderedDigest
+
+
+class DigestMailer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        security: str = "none",
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.sender = sender
+        # the same server and security as the participants' e-mail (FIKAFOLLOW_SMTP_*)
+        self.security = security
+        self.username = username
+        self.password = password
+
+    def message(self, to: str, digest: RenderedDigest, attachment_name: str) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = to
+        mail["Subject"] = digest.subject
+        mail.set_content(digest.text)
+        mail.add_alternative(digest.html, subtype="html")
+        mail.add_attachment(
+            digest.csv.encode("utf-8"), maintype="text", subtype="csv", filename=attachment_name
+        )
+        return mail
+
+    async def send(self, to: str, digest: RenderedDigest, attachment_name: str) -> None:
+        await aiosmtplib.send(
+            self.message(to, digest, attachment_name),
+            hostname=self.host,
+            port=self.port,
+            use_tls=self.security == "tls",
+            start_tls=self.security == "starttls",
+            username=self.username,
+            password=self.password,
+            timeout=30,
+        )

@@ -1,0 +1,135 @@
+"""The call list: whom a coordinator should phone, and the answers a phone call brings."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Answer, FollowUp, Match, Participant
+
+PHONE = "phone"
+CALL_ANSWERS: Mapping[str, frozenset[str]] = {
+    "met_again": frozenset({"yes", "no"}),
+    "will_meet_again": frozenset({"yes", "maybe", "no"}),
+}
+
+
+@dataclass(frozen=True)
+class CallRow:
+    language: str
+    first_name: str
+    phone: str
+    email: str
+    participant_id: str
+    match_id: str
+    unanswered: tuple[str, ...]
+
+
+class CallError(ValueError):
+    """A call outcome that cannot be recorded; nothing was written."""
+
+
+async def call_list(
+    session: AsyncSession, programme_id: str, questions: Sequence[str]
+) -> list[CallRow]:
+    """Everyone whose follow-up expired without an answer and who has not been phoned yet,
+    by language (so a volunteer gets the list in the language they speak), then by name."""
+    rows = await session.execute(
+        select(FollowUp, Participant, Match)
+        .join(Participant, Participant.id == FollowUp.participant_id)
+        .join(Match, Match.id == FollowUp.match_id)
+        .where(
+            FollowUp.programme_id == programme_id,
+            FollowUp.status == "expired",
+            FollowUp.called_at.is_(None),
+            Participant.opted_out_at.is_(None),
+        )
+        .order_by(Participant.language, Participant.first_name, Participant.id, Match.id)
+    )
+    found = [(f, p, m) for f, p, m in rows]
+    answered: dict[int, set[str]] = {}
+    if found:
+        ids = [f.id for f, _, _ in found]
+        for followup_id, question in await session.execute(
+            select(Answer.followup_id, Answer.question).where(Answer.followup_id.in_(ids))
+        ):
+            answered.setdefault(followup_id, set()).add(question)
+    return [
+        CallRow(
+            language=p.language,
+            first_name=p.first_name,
+            phone=p.phone or "",
+            email=p.email or "",
+            participant_id=p.external_id,
+            match_id=m.external_id,
+            unanswered=tuple(q for q in questions if q not in answered.get(f.id, set())),
+        )
+        for f, p, m in found
+    ]
+
+
+def by_language(rows: Collection[CallRow]) -> dict[str, list[CallRow]]:
+    grouped: dict[str, list[CallRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.language, []).append(row)
+    return grouped
+
+
+async def record_call(
+    session: AsyncSession,
+    programme_id: str,
+    participant_id: str,
+    match_id: str,
+    answers: Mapping[str, str],
+    note: str,
+    now: datetime,
+) -> int:
+    """Store what a participant said on the phone as answers with channel `phone`; returns the
+    number of answers written. The follow-up leaves the call list."""
+    for question, value in answers.items():
+        allowed = CALL_ANSWERS.get(question)
+        if allowed is None or value not in allowed:
+            raise CallError(
+                f"{question}: {value!r} is not one of {', '.join(sorted(allowed or ()))}"
+            )
+    followup = await session.scalar(
+        select(FollowUp)
+        .join(Participant, Participant.id == FollowUp.participant_id)
+        .join(Match, Match.id == FollowUp.match_id)
+        .where(
+            FollowUp.programme_id == programme_id,
+            Participant.external_id == participant_id,
+            Match.external_id == match_id,
+        )
+        .order_by(FollowUp.id.desc())
+        .limit(1)
+    )
+    if followup is None:
+        raise CallError(f"no follow-up of participant {participant_id} in match {match_id}")
+    for question, value in answers.items():
+        existing = await session.scalar(
+            select(Answer).where(Answer.followup_id == followup.id, Answer.question == question)
+        )
+        if existing is None:
+            session.add(
+                Answer(
+                    followup_id=followup.id,
+                    question=question,
+                    value=value,
+                    raw_text=note,
+                    channel=PHONE,
+                    answered_at=now,
+                )
+            )
+        else:
+            existing.value, existing.raw_text = value, note
+            existing.channel, existing.answered_at, existing.inbox_id = PHONE, now, None
+    followup.called_at = now
+    if followup.status in ("expired", "active", "unreachable"):
+        followup.status = "done" if len(answers) == len(CALL_ANSWERS) else followup.status
+        followup.finished_at = followup.finished_at or now
+    return len(answers)
