@@ -7,6 +7,7 @@ SKIP LOCKED on PostgreSQL) in the same transaction that writes its first questio
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,18 @@ from store.models import Answer, FollowUp, Greeting, Participant, Programme
 from store.programmes import send_window
 
 log = logging.getLogger(__name__)
+
+
+async def _load_claimed(session: AsyncSession, ids: Sequence[int]) -> Sequence[FollowUp]:
+    """The follow-ups just claimed, fresh: the claim's UPDATE went around the ORM."""
+    return (
+        await session.scalars(
+            select(FollowUp)
+            .where(FollowUp.id.in_(ids))
+            .order_by(FollowUp.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
 
 
 @dataclass
@@ -69,14 +82,7 @@ async def dispatch_due(
             ).all()
             if not claimed:
                 return result
-            followups = (
-                await session.scalars(
-                    select(FollowUp)
-                    .where(FollowUp.id.in_(claimed))
-                    .order_by(FollowUp.id)
-                    .execution_options(populate_existing=True)
-                )
-            ).all()
+            followups = await _load_claimed(session, claimed)
             for followup in followups:
                 status = await conversation.start(session, followup, now)
                 if status == "active":
@@ -199,14 +205,7 @@ async def _advance(
             ).all()
             if not claimed:
                 return
-            followups = (
-                await session.scalars(
-                    select(FollowUp)
-                    .where(FollowUp.id.in_(claimed))
-                    .order_by(FollowUp.id)
-                    .execution_options(populate_existing=True)
-                )
-            ).all()
+            followups = await _load_claimed(session, claimed)
             for followup in followups:
                 if stage == 1:
                     if await conversation.remind(session, followup, now):
