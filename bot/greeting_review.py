@@ -2,13 +2,12 @@
 
 The link opens a page with one button: the change is a POST, because mail scanners and link
 previews follow every GET in a message, and must not approve a photo on a coordinator's behalf.
-Only a greeting whose sender said yes to sharing can be approved.
+Only a greeting whose sender said yes to sharing can be approved. The links are signed like every
+other link of ours (`bot.links`), with the same secret key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import html
 from collections.abc import Callable
 from datetime import datetime
@@ -19,20 +18,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from bot.links import REVIEW, BadLink, LinkSigner
 from store.models import Greeting
 
 DECISIONS = ("approved", "rejected")
-PATH = "/review/greeting/{greeting_id:int}/{decision}"
-
-
-def signature(secret: str, greeting_id: int, decision: str) -> str:
-    message = f"greeting:{greeting_id}:{decision}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
-
-
-def review_url(public_url: str, secret: str, greeting_id: int, decision: str) -> str:
-    sig = signature(secret, greeting_id, decision)
-    return f"{public_url.rstrip('/')}/review/greeting/{greeting_id}/{decision}?sig={sig}"
+PATH = "/review/{token}"
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -46,23 +36,24 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def review_routes(
-    sessions: async_sessionmaker[AsyncSession], secret: str, clock: Callable[[], datetime]
+    sessions: async_sessionmaker[AsyncSession], signer: LinkSigner, clock: Callable[[], datetime]
 ) -> list[Route]:
     async def review(request: Request) -> HTMLResponse:
-        greeting_id = int(request.path_params["greeting_id"])
-        decision = str(request.path_params["decision"])
+        token = str(request.path_params["token"])
+        try:
+            claim = signer.read(token, REVIEW, clock())
+        except BadLink:
+            return _page("Not valid", "<p>This link is not valid or too old.</p>", 403)
+        decision = claim.option or ""
+        if decision not in DECISIONS:
+            return _page("Not valid", "<p>This link is not valid or too old.</p>", 403)
         if request.method == "POST":
             # one small urlencoded field: no need for python-multipart
             form = parse_qs((await request.body())[:1024].decode("ascii", "replace"))
-            sig = form.get("sig", [""])[0]
-        else:
-            sig = request.query_params.get("sig", "")
-        if decision not in DECISIONS or not hmac.compare_digest(
-            sig, signature(secret, greeting_id, decision)
-        ):
-            return _page("Not valid", "<p>This link is not valid.</p>", 403)
+            if not signer.check_form_token(token, form.get("form", [""])[0]):
+                return _page("Not valid", "<p>Open the link from the digest again.</p>", 403)
         async with sessions.begin() as session:
-            greeting = await session.get(Greeting, greeting_id)
+            greeting = await session.get(Greeting, claim.subject)
             if greeting is None:
                 return _page("Not found", "<p>This fikahälsning no longer exists.</p>", 404)
             if decision == "approved" and greeting.consent != "yes":
@@ -76,8 +67,9 @@ def review_routes(
                 return _page(
                     verb,
                     f"<p>{verb} this fikahälsning for social media?</p>"
-                    f'<form method="post"><input type="hidden" name="sig" '
-                    f'value="{html.escape(sig)}"><button type="submit">{verb}</button></form>',
+                    f'<form method="post"><input type="hidden" name="form" '
+                    f'value="{html.escape(signer.form_token(token))}">'
+                    f'<button type="submit">{verb}</button></form>',
                 )
             greeting.social, greeting.social_at = decision, clock()
         return _page("Saved", f"<p>Saved: {decision}.</p>")

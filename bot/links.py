@@ -1,4 +1,5 @@
-"""Signed links and reply addresses: one-click answers, the upload page, unsubscribe, replies.
+"""Signed links and reply addresses: one-click answers, the upload page, unsubscribe, replies,
+and the coordinators' approve/reject links for fikahälsningar.
 
 A link carries what it is for (purpose), the follow-up or participant it belongs to, and — for an
 answer — the question and the option; an HMAC-SHA256 over all of it with the secret key makes it
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ANSWER, UPLOAD, UNSUBSCRIBE = "a", "u", "x"
-PURPOSES = frozenset({ANSWER, UPLOAD, UNSUBSCRIBE})
+ANSWER, UPLOAD, UNSUBSCRIBE, REVIEW = "a", "u", "x", "r"
+PURPOSES = frozenset({ANSWER, UPLOAD, UNSUBSCRIBE, REVIEW})
+# a digest is read within the week; a month covers holidays
+REVIEW_LIFETIME = timedelta(days=30)
 # long enough for a participant who reads their mail late, short enough that an old forwarded
 # e-mail stops answering for them
 LINK_LIFETIME = timedelta(days=60)
@@ -35,7 +38,8 @@ class BadLink(Exception):
 @dataclass(frozen=True)
 class LinkClaim:
     purpose: str
-    subject: int  # the follow-up id (answer, upload) or the participant id (unsubscribe)
+    # the follow-up id (answer, upload), the participant id (unsubscribe), the greeting (review)
+    subject: int
     question: str | None = None
     option: str | None = None
 
@@ -184,3 +188,8 @@ class LinkMaker:
             LinkClaim(UNSUBSCRIBE, participant_id), now, lifetime=timedelta(days=3650)
         )
         return self._url("unsubscribe", token)
+
+    def review_url(self, greeting_id: int, decision: str, now: datetime) -> str:
+        """A coordinator's link to approve or reject a fikahälsning for social media."""
+        claim = LinkClaim(REVIEW, greeting_id, "social", decision)
+        return self._url("review", self.signer.make(claim, now, lifetime=REVIEW_LIFETIME))

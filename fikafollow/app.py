@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import Channel
 from bot.conversation import Conversation
-from bot.greeting_review import review_url
 from bot.surveys import SurveyBook, default_book
 from fikafollow.channels import configured_channels, configured_links, telegram_linker
 from fikafollow.config import Settings, parse_quiet_hours
@@ -67,13 +66,13 @@ class App:
             seen.update(dict.fromkeys(survey.question_names))
         return list(seen)
 
-    def review_link(self) -> Callable[[int, str], str] | None:
-        """Signed approve/reject links for fikahälsningar in the digest, when the web app has a
-        public address and a review secret is set."""
-        secret, public = self.settings.review_secret, self.settings.public_url
-        if not secret or not public:
+    def review_link(self, now: datetime) -> Callable[[int, str], str] | None:
+        """Signed approve/reject links for fikahälsningar in a digest made at `now`, when the
+        web app has a public address."""
+        links = self.links
+        if links is None:
             return None
-        return lambda greeting_id, decision: review_url(public, secret, greeting_id, decision)
+        return lambda greeting_id, decision: links.review_url(greeting_id, decision, now)
 
     async def start(self) -> None:
         """Create the schema in an empty database and the default programme."""

@@ -19,6 +19,7 @@ from bot.channels.email import EmailChannel, SmtpSettings
 from bot.channels.sms import TwilioConfig, TwilioSmsChannel
 from bot.channels.telegram import TelegramChannel
 from bot.email_inbound import ImapSettings, MailboxReader
+from bot.greeting_review import review_routes
 from bot.links import LinkMaker, LinkSigner, load_or_create_secret
 from bot.telegram_inbound import TelegramInbound, TelegramLinker
 from bot.telegram_updates import WEBHOOK_PATH, TelegramUpdates
@@ -155,12 +156,8 @@ def web_routes(app: App) -> list[BaseRoute]:
     if updates is not None and _webhook_mode(app.settings) and secret:
         routes.append(updates.webhook_route(secret))
     routes += sms_routes(app)
-    if app.settings.review_secret and app.settings.public_url:
-        from datetime import UTC, datetime
-
-        from bot.greeting_review import review_routes
-
-        routes += review_routes(app.sessions, app.settings.review_secret, lambda: datetime.now(UTC))
+    if app.links is not None:
+        routes += review_routes(app.sessions, app.links.signer, utc_now)
     return routes
 
 

@@ -558,7 +558,7 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
         programme_id=args.programme,
         mailer=mailer,
         out_dir=args.out,
-        review_link=app.review_link(),
+        review_link=app.review_link(now),
     )
     out.write(
         f"digests: {len(result.written) // 3} written, {result.sent} sent, "

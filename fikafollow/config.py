@@ -87,9 +87,6 @@ class Settings(BaseSettings):
     twilio_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
 
-    # signs the approve/reject links for fikahälsningar in the weekly digest (with public_url)
-    review_secret: str | None = None
-
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

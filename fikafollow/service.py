@@ -82,14 +82,15 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
     questions = app.questions()
 
     async def digests() -> None:
+        now = utc_now()
         try:
             await run_digests(
                 app.sessions,
                 renderer,
-                utc_now(),
+                now,
                 questions,
                 mailer=mailer,
-                review_link=app.review_link(),
+                review_link=app.review_link(now),
             )
         except Exception:
             log.exception("digest job failed")

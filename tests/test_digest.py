@@ -19,7 +19,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.greeting_review import signature
+from bot.greeting_review import review_routes
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.channels import web_routes
@@ -260,20 +260,20 @@ async def test_digest_links_approve_a_consented_photo_by_post_only(
         database_url=db_url,
         photo_dir=tmp_path / "photos",
         public_url="https://fika.example.org",
-        review_secret="s3cret-for-tests",
         secret_key="test-secret-key-0123456789",
     )
     app = App(settings, {})
+    made = datetime(2026, 6, 1, 8, tzinfo=UTC)
     try:
         out = tmp_path / "linked"
         await run_digests(
             app.sessions,
             DigestRenderer(),
-            datetime(2026, 6, 1, 8, tzinfo=UTC),
+            made,
             app.questions(),
             programme_id="alpha",
             out_dir=out,
-            review_link=app.review_link(),
+            review_link=app.review_link(made),
         )
         text = _files(out, "alpha")[".txt"]
         links = re.findall(r"(Godkänn|Avslå): https://fika\.example\.org(\S+)", text)
@@ -283,9 +283,13 @@ async def test_digest_links_approve_a_consented_photo_by_post_only(
         assert 'href="https://fika.example.org' + approve + '"' in _files(out, "alpha")[
             ".html"
         ].replace("&amp;", "&")
+        # the service mounts the review page when it has a public address
+        assert any(getattr(r, "path", "") == "/review/{token}" for r in web_routes(app))
+        assert app.links is not None
+        # the same page, on the digest's clock (the links expire after a month)
         web = create_web_app(
-            WebContext(app.sessions, app.book.days(), "SE", lambda: datetime.now(UTC)),
-            web_routes(app),
+            WebContext(app.sessions, app.book.days(), "SE", lambda: made),
+            review_routes(app.sessions, app.links.signer, lambda: made),
         )
         transport = httpx.ASGITransport(app=web)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -294,10 +298,13 @@ async def test_digest_links_approve_a_consented_photo_by_post_only(
             state = "SELECT words, social FROM greeting ORDER BY id"
             # a mail scanner following the link changes nothing
             assert [s for _, s in await aquery(db_url, state)] == [None, None]
-            path, _, query_string = approve.partition("?")
-            forged = await http.post(path, data={"sig": "0" * 32})
+            form = re.search(r'name="form" value="([^"]+)"', page.text)
+            assert form is not None
+            forged = await http.post(approve, data={"form": "0" * 22})
             assert forged.status_code == 403
-            done = await http.post(path, data={"sig": query_string.removeprefix("sig=")})
+            tampered = approve[:-3] + ("AAA" if not approve.endswith("AAA") else "BBB")
+            assert (await http.get(tampered)).status_code == 403
+            done = await http.post(approve, data={"form": form.group(1)})
             assert done.status_code == 200
             socials = await aquery(db_url, state)
             assert [s for _, s in socials].count("approved") == 1
@@ -305,8 +312,11 @@ async def test_digest_links_approve_a_consented_photo_by_post_only(
             [(gid,)] = await aquery(
                 db_url, "SELECT id FROM greeting WHERE words LIKE '%HYPERLINK%'"
             )
-            sig = signature("s3cret-for-tests", gid, "approved")
-            refused = await http.post(f"/review/greeting/{gid}/approved", data={"sig": sig})
+            valid = app.links.review_url(gid, "approved", made)
+            token = valid.rsplit("/", 1)[1]
+            refused = await http.post(
+                f"/review/{token}", data={"form": app.links.signer.form_token(token)}
+            )
             assert refused.status_code == 409
     finally:
         await app.close()
