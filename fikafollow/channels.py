@@ -41,21 +41,27 @@ def utc_now() -> datetime:
 _TELEGRAM: weakref.WeakKeyDictionary[App, TelegramUpdates] = weakref.WeakKeyDictionary()
 
 
+def smtp_settings(settings: Settings) -> SmtpSettings | None:
+    """The mail server participants' e-mail and the coordinators' digest go through, if set."""
+    if not (settings.smtp_host and settings.mail_from):
+        return None
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        mail_from=settings.mail_from,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        reply_to=settings.mail_reply_to,
+    )
+
+
 def configured_channels(settings: Settings) -> dict[str, Channel]:
     """The channel adapters whose settings are present, by channel name."""
     channels: dict[str, Channel] = {}
-    if settings.smtp_host and settings.mail_from:
-        channels["email"] = EmailChannel(
-            SmtpSettings(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                mail_from=settings.mail_from,
-                security=settings.smtp_security,
-                username=settings.smtp_username,
-                password=settings.smtp_password,
-                reply_to=settings.mail_reply_to,
-            )
-        )
+    smtp = smtp_settings(settings)
+    if smtp is not None:
+        channels["email"] = EmailChannel(smtp)
     if settings.telegram_token:
         channels["telegram"] = TelegramChannel(
             settings.telegram_token,

@@ -540,16 +540,12 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
     settings = app.settings
     mailer = None
     if args.send:
-        if not (settings.smtp_host and settings.mail_from):
+        from fikafollow.channels import smtp_settings
+
+        smtp = smtp_settings(settings)
+        if smtp is None:
             raise UsageError("--send needs FIKAFOLLOW_SMTP_HOST and FIKAFOLLOW_MAIL_FROM")
-        mailer = DigestMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.mail_from,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-        )
+        mailer = DigestMailer(smtp)
     result = await run_digests(
         app.sessions,
         DigestRenderer(),

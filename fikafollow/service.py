@@ -11,7 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from fikafollow.channels import background_tasks, web_routes
+from fikafollow.channels import background_tasks, smtp_settings, web_routes
 from fikafollow.config import Settings
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
@@ -67,18 +67,8 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
         id="tick",
     )
     renderer = DigestRenderer()
-    mailer = (
-        DigestMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.mail_from,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-        )
-        if settings.smtp_host and settings.mail_from
-        else None
-    )
+    smtp = smtp_settings(settings)
+    mailer = DigestMailer(smtp) if smtp is not None else None
     questions = app.questions()
 
     async def digests() -> None:

@@ -8,33 +8,18 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-import aiosmtplib
-
+from bot.channels.email import SmtpSettings, submit
 from messages.digest import RenderedDigest
 
 
 class DigestMailer:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        sender: str,
-        *,
-        security: str = "none",
-        username: str | None = None,
-        password: str | None = None,
-    ) -> None:
-        self.host = host
-        self.port = port
-        self.sender = sender
-        # the same server and security as the participants' e-mail (FIKAFOLLOW_SMTP_*)
-        self.security = security
-        self.username = username
-        self.password = password
+    def __init__(self, smtp: SmtpSettings) -> None:
+        # the same server, sender and security as the participants' e-mail (FIKAFOLLOW_SMTP_*)
+        self.smtp = smtp
 
     def message(self, to: str, digest: RenderedDigest, attachment_name: str) -> EmailMessage:
         mail = EmailMessage()
-        mail["From"] = self.sender
+        mail["From"] = self.smtp.mail_from
         mail["To"] = to
         mail["Subject"] = digest.subject
         mail.set_content(digest.text)
@@ -45,13 +30,4 @@ class DigestMailer:
         return mail
 
     async def send(self, to: str, digest: RenderedDigest, attachment_name: str) -> None:
-        await aiosmtplib.send(
-            self.message(to, digest, attachment_name),
-            hostname=self.host,
-            port=self.port,
-            use_tls=self.security == "tls",
-            start_tls=self.security == "starttls",
-            username=self.username,
-            password=self.password,
-            timeout=30,
-        )
+        await submit(self.smtp, self.message(to, digest, attachment_name))

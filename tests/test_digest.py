@@ -203,6 +203,14 @@ def test_sent_digest_has_text_html_and_csv_and_goes_once_a_week(
     assert len(collector.messages) == 4
 
 
+def test_sending_without_a_mail_server_configured_is_a_clear_usage_error(
+    fixed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest", "--send", "--now", fixed_programmes.DIGEST_AT]) == 2
+    assert "--send needs FIKAFOLLOW_SMTP_HOST and FIKAFOLLOW_MAIL_FROM" in capsys.readouterr().err
+    assert query(fixed, "SELECT count(*) FROM digest_run") == [(0,)]
+
+
 def test_digest_without_mail_server_gives_the_week_back(
     fixed: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

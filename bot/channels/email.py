@@ -32,6 +32,20 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
+async def submit(settings: SmtpSettings, mail: EmailMessage) -> None:
+    """Hand one message to the SMTP server (the participants' e-mail and the staff digest)."""
+    await aiosmtplib.send(
+        mail,
+        hostname=settings.host,
+        port=settings.port,
+        username=settings.username,
+        password=settings.password,
+        use_tls=settings.security == "tls",
+        start_tls=settings.security == "starttls",
+        timeout=settings.timeout,
+    )
+
+
 def plus_address(address: str, token: str) -> str:
     """replies@example.org + TOKEN → replies+TOKEN@example.org"""
     local, _, domain = address.rpartition("@")
@@ -77,18 +91,8 @@ class EmailChannel:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         mail = self.build(message)
-        s = self.settings
         try:
-            await aiosmtplib.send(
-                mail,
-                hostname=s.host,
-                port=s.port,
-                username=s.username,
-                password=s.password,
-                use_tls=s.security == "tls",
-                start_tls=s.security == "starttls",
-                timeout=s.timeout,
-            )
+            await submit(self.settings, mail)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if codes and all(500 <= code < 600 for code in codes):
