@@ -85,6 +85,7 @@ async def test_mail_settings_bring_the_channel_the_pages_and_the_mailbox_reader(
     )
     assert isinstance(app.channels["email"], EmailChannel)
     paths = {route.path for route in web_routes(app) if isinstance(route, Route)}
-    assert paths == {"/a/{token}", "/u/{token}", "/unsubscribe/{token}"}
+    # the answer and upload pages, unsubscribe, and the digest's review page share one signer
+    assert paths == {"/a/{token}", "/u/{token}", "/unsubscribe/{token}", "/review/{token}"}
     assert len(background_tasks(app)) == 1
     await app.close()
