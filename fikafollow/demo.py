@@ -28,6 +28,8 @@ from store import intake, telegram_links
 from store.models import Greeting, Participant, Programme
 from store.reporting import summary, write_answers_csv
 
+# the sample's phone numbers are from the range PTS keeps for fiction (070-174 06 05 to 99) and
+# its addresses are under example.org: no real person is in it
 SAMPLE = Path(__file__).with_name("demo_matches.csv")
 DEMO_BOT = "FikaDemoBot"  # a name for the links the demo shows; no such bot is asked
 EXPECTS_REPLY = {"question", "reprompt", "consent", "greeting_invite"}
