@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import InboundMessage
+from bot.channels.sms import segments as sms_segments
 from bot.dialogue import Dialogue, Incoming, Say, State, Turn
 from bot.links import LinkMaker
 from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
-from messages import sms_segments
 from messages.render import Catalogue, Rendered
 from store import inbox, outbox
 from store.models import (
@@ -41,7 +41,7 @@ OPEN = ("active", "done")
 # messages that ask something; one that cannot be delivered is asked again on the next channel
 PROMPTS = frozenset({"question", "reprompt", "reminder", "consent", "greeting_invite"})
 MAX_SMS_PARTS = 2
-# a deep link that binds the participant's Telegram chat, or None (see bot/telegram_inbound.py)
+# a deep link that binds the participant's Telegram chat, or None (bot/channels/telegram/links.py)
 TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
 
 

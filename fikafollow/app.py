@@ -1,18 +1,28 @@
-"""Composes the parts from settings: one place that knows which adapter goes where."""
+"""Composes the parts from settings: one place that knows which adapter goes where.
+
+`CHANNELS` is the registry: each channel package's `setup` says what it adds when its settings
+are present (an adapter, web routes, background tasks); with none, messages wait in the outbox.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.routing import BaseRoute
 
-from bot.channels.base import Channel
+from bot.answer_pages import PageContext, answer_routes
+from bot.channels import email, sms, telegram
+from bot.channels.base import BackgroundTask, Channel, ChannelContext, ChannelSetup
 from bot.conversation import Conversation
+from bot.greeting_review import review_routes
+from bot.inbound import ConversationInbound
+from bot.links import LinkMaker, LinkSigner, load_or_create_secret
 from bot.surveys import SurveyBook, default_book
-from fikafollow.channels import configured_channels, configured_links, telegram_linker
-from fikafollow.config import Settings, parse_quiet_hours
+from fikafollow.config import ConfigError, Settings, parse_quiet_hours
 from messages.render import default_catalogue
 from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
 from scheduler.rate_limit import TokenBucket
@@ -23,6 +33,35 @@ from store.migrate import ensure_schema
 from store.models import Programme
 from store.photos import PhotoStore
 
+# every channel package, each with NAME and setup(settings, context) -> ChannelSetup | None
+CHANNELS = (telegram, sms, email)
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def link_secret(settings: Settings) -> bytes:
+    """FIKAFOLLOW_SECRET_KEY, or for SQLite one made once and kept beside the database file."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    url = settings.database_url
+    if url.startswith(SQLITE_PREFIX) and url[len(SQLITE_PREFIX) :] not in ("", ":memory:"):
+        database = Path(url[len(SQLITE_PREFIX) :])
+        return load_or_create_secret(database.with_name(database.name + ".secret"))
+    # several instances on one PostgreSQL database must sign alike: they need a shared secret
+    raise ConfigError(
+        "FIKAFOLLOW_SECRET_KEY: needed with PostgreSQL when FIKAFOLLOW_PUBLIC_URL is set"
+    )
+
+
+def configured_links(settings: Settings) -> LinkMaker | None:
+    """Signed links (one-click answers, upload page, unsubscribe) when there is a public URL."""
+    if not settings.public_url:
+        return None
+    return LinkMaker(settings.public_url, LinkSigner(link_secret(settings)))
+
 
 @dataclass
 class TickResult:
@@ -32,6 +71,9 @@ class TickResult:
 
 
 class App:
+    """The parts, composed. `channels` stands in for the configured channels (the demo, tests):
+    then no channel is set up from settings, and none adds routes or tasks."""
+
     def __init__(self, settings: Settings, channels: Mapping[str, Channel] | None = None) -> None:
         self.settings = settings
         self.engine: AsyncEngine = make_engine(settings.database_url)
@@ -42,10 +84,21 @@ class App:
         self.conversation = Conversation(self.book, self.catalogue, self.photos)
         self.links = configured_links(settings)
         self.conversation.links = self.links
-        self.channels: dict[str, Channel] = (
-            dict(channels) if channels is not None else configured_channels(settings)
+        self.inbound = ConversationInbound(
+            self.sessions, self.conversation, self.catalogue, settings.programme_name
         )
-        self.conversation.telegram_linker = telegram_linker(settings, self.channels)
+        self.setups: dict[str, ChannelSetup] = {}
+        if channels is None:
+            for package in CHANNELS:
+                found = package.setup(settings, self.channel_context())
+                if found is not None:
+                    self.setups[package.NAME] = found
+        self.channels: dict[str, Channel] = (
+            dict(channels)
+            if channels is not None
+            else {name: s.adapter for name, s in self.setups.items() if s.adapter is not None}
+        )
+        self.conversation.telegram_linker = telegram.linker(settings, self.channels.get("telegram"))
         rates = {
             "telegram": settings.rate_telegram,
             "sms": settings.rate_sms,
@@ -58,6 +111,28 @@ class App:
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
             on_failure=self.conversation.fall_back,
         )
+
+    def channel_context(self, clock: Callable[[], datetime] = utc_now) -> ChannelContext:
+        """What a channel's setup is lent: the way in, a clock, the reply-token signer."""
+        signer = self.links.signer if self.links is not None else None
+        return ChannelContext(self.inbound, clock, signer)
+
+    def web_routes(self) -> list[BaseRoute]:
+        """What `serve` mounts beside health and the API: the answer pages, the channels'
+        webhooks and the digest's review page."""
+        routes: list[BaseRoute] = []
+        if self.links is not None:
+            context = PageContext(self.sessions, self.conversation, self.links, utc_now)
+            routes += answer_routes(context)
+        for setup in self.setups.values():
+            routes += setup.routes
+        if self.links is not None:
+            routes += review_routes(self.sessions, self.links.signer, utc_now)
+        return routes
+
+    def background_tasks(self) -> list[BackgroundTask]:
+        """Long-running tasks `serve` runs beside the web app (polling a bot, reading a mailbox)."""
+        return [task for setup in self.setups.values() for task in setup.tasks]
 
     def questions(self) -> list[str]:
         """Every survey question once, in the order the surveys ask them."""

@@ -260,10 +260,10 @@ async def cmd_links(app: App, args: argparse.Namespace, out: TextIO) -> int:
     import csv
     from datetime import timedelta
 
-    from fikafollow.channels import telegram_linker
+    from bot.channels import telegram
     from store import telegram_links
 
-    linker = telegram_linker(app.settings, app.channels)
+    linker = telegram.linker(app.settings, app.channels.get("telegram"))
     if linker is None:
         raise UsageError("Telegram is not configured: set FIKAFOLLOW_TELEGRAM_TOKEN")
     username = await linker.username()
@@ -283,7 +283,7 @@ async def cmd_links(app: App, args: argparse.Namespace, out: TextIO) -> int:
             people = await telegram_links.unlinked(session, programme.id)
             for person in people:
                 token = telegram_links.issue(session, person.id, now, lifetime)
-                writer.writerow([person.external_id, telegram_links.deep_link(username, token)])
+                writer.writerow([person.external_id, telegram.deep_link(username, token)])
     finally:
         if args.out is not None:
             target.close()
@@ -386,9 +386,9 @@ async def cmd_programme(app: App, args: argparse.Namespace, out: TextIO) -> int:
 
 
 async def cmd_mail(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    from fikafollow.channels import mailbox_reader
+    from bot.channels import email
 
-    reader = mailbox_reader(app)
+    reader = email.mailbox_reader(app.settings, app.channel_context())
     if reader is None:
         raise UsageError("set FIKAFOLLOW_IMAP_HOST, _USERNAME and _PASSWORD to read replies")
     await app.start()
@@ -540,7 +540,7 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
     settings = app.settings
     mailer = None
     if args.send:
-        from fikafollow.channels import smtp_settings
+        from bot.channels.email import smtp_settings
 
         smtp = smtp_settings(settings)
         if smtp is None:

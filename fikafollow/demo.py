@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bot.channels.base import InboundMessage, OutgoingMessage
 from bot.channels.demo import DemoChannel
+from bot.channels.telegram import deep_link
 from fikafollow.app import App
 from fikafollow.config import load_settings
 from store import intake, telegram_links
@@ -176,7 +177,7 @@ async def _play(
         for person in people:
             if person.channel == "telegram":
                 token = telegram_links.issue(session, person.id, start, timedelta(days=30))
-                links.append((person, telegram_links.deep_link(DEMO_BOT, token)))
+                links.append((person, deep_link(DEMO_BOT, token)))
                 person.telegram_chat_id = f"demo-chat-{person.external_id}"
     out.write(
         f"{_local(start, zone)}  imported {result.matches_created} matches, "

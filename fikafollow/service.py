@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.channels.email import smtp_settings
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from fikafollow.channels import background_tasks, smtp_settings, web_routes
 from fikafollow.config import Settings
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
@@ -35,7 +35,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
             default_region=settings.default_region,
             clock=utc_now,
         ),
-        web_routes(app),
+        app.web_routes(),
     )
 
     async def tick() -> None:
@@ -100,7 +100,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
     )
     server = uvicorn.Server(config)
     scheduler.start()
-    tasks = [asyncio.create_task(task()) for task in background_tasks(app)]
+    tasks = [asyncio.create_task(task()) for task in app.background_tasks()]
     try:
         await server.serve()
     finally:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.base import ChannelError
 from messages.digest import DigestRenderer, RenderedDigest
 from scheduler.digest_mail import DigestMailer
 from store.calls import by_language, call_list
@@ -238,10 +238,9 @@ async def run_digests(
             continue
         try:
             await mailer.send(coordinator.email, digest, f"{stem}.csv")
-        except (OSError, aiosmtplib.SMTPException) as exc:
-            log.warning(
-                "digest for coordinator %s not sent: %s", coordinator.id, type(exc).__name__
-            )
+        except ChannelError as exc:
+            # the reason holds an SMTP code or an error type, never an address
+            log.warning("digest for coordinator %s not sent: %s", coordinator.id, exc.reason)
             result.failed += 1
             year, week = week_key(coordinator, due)
             async with sessions.begin() as session:

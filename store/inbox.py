@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,3 +43,13 @@ async def record(
         .execution_options(populate_existing=True)
     )
     return await session.scalar(stmt)
+
+
+async def seen(session: AsyncSession, channel: str, provider_id: str) -> bool:
+    """Whether the event is stored already."""
+    found = await session.scalar(
+        select(InboxEvent.id).where(
+            InboxEvent.channel == channel, InboxEvent.provider_id == provider_id
+        )
+    )
+    return found is not None

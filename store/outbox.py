@@ -7,6 +7,7 @@ long compared with one send, so a second delivery needs a crash between send and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,6 +110,35 @@ async def mark_failed(session: AsyncSession, outbox_id: int, reason: str) -> Non
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id)
         .values(status="failed", last_error=reason, claimed_until=None)
+    )
+
+
+async def by_provider_id(
+    session: AsyncSession, channel: str, provider_id: str
+) -> OutboxMessage | None:
+    """The message a provider's id names, locked until the transaction ends (two reports for
+    one message are taken one after the other)."""
+    return await session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.provider_id == provider_id)
+        .with_for_update()
+    )
+
+
+def note_delivery(row: OutboxMessage, status: str, error: str | None, now: datetime) -> None:
+    """Keep what the provider last said about delivering the message."""
+    row.delivery_status = status
+    row.delivery_error = error
+    row.delivery_at = now
+
+
+async def followup_replied_to(session: AsyncSession, provider_ids: Sequence[str]) -> int | None:
+    """The follow-up of the newest message we sent among these provider ids."""
+    return await session.scalar(
+        select(OutboxMessage.followup_id)
+        .where(OutboxMessage.provider_id.in_(provider_ids), OutboxMessage.followup_id.is_not(None))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
     )
 
 

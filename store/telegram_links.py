@@ -1,7 +1,7 @@
 """One-time deep links that bind a participant's Telegram chat: a bot cannot write first.
 
-A link carries a random token (`https://t.me/<bot>?start=<token>`); only its sha256 is stored,
-it works once and expires.
+A link carries a random token (`https://t.me/<bot>?start=<token>`, made in
+`bot/channels/telegram/links.py`); only its sha256 is stored, it works once and expires.
 """
 
 from __future__ import annotations
@@ -23,10 +23,6 @@ TOKEN_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def deep_link(bot_username: str, token: str) -> str:
-    return f"https://t.me/{bot_username}?start={token}"
 
 
 def issue(session: AsyncSession, participant_id: int, now: datetime, lifetime: timedelta) -> str:
@@ -61,6 +57,27 @@ async def redeem(session: AsyncSession, token: str, now: datetime) -> Participan
     if spent is None:
         return None
     return await session.get(Participant, spent)
+
+
+def bind_chat(participant: Participant, chat: str, now: datetime) -> None:
+    """Bind the chat to the participant, and Telegram works for them again. A chat may be
+    linked again (a new phone, a shared phone): the newest link wins."""
+    participant.telegram_chat_id = chat
+    _reopen(participant)
+    participant.updated_at = now
+
+
+async def reopen_chat(session: AsyncSession, chat: str) -> None:
+    """Telegram works again for everyone behind the chat (it had blocked the bot)."""
+    for person in await session.scalars(
+        select(Participant).where(Participant.telegram_chat_id == chat)
+    ):
+        _reopen(person)
+
+
+def _reopen(participant: Participant) -> None:
+    dead = {c for c in participant.dead_channels.split(",") if c and c != "telegram"}
+    participant.dead_channels = ",".join(sorted(dead))
 
 
 async def unlinked(session: AsyncSession, programme_id: str) -> Sequence[Participant]:

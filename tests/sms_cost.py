@@ -9,8 +9,8 @@ encoding. tests/test_sms_cost.py checks that the README's table says the same.
 
 from __future__ import annotations
 
+from bot.channels.sms.segments import encoding, segments
 from messages.render import KINDS, LANGUAGES, default_catalogue
-from messages.sms_segments import encoding, segments
 from tests.test_messages import _variants
 
 

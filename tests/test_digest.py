@@ -22,7 +22,6 @@ from aiosmtpd.controller import Controller
 from bot.greeting_review import review_routes
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from fikafollow.channels import web_routes
 from fikafollow.cli import main
 from fikafollow.config import load_settings
 from messages.digest import DigestRenderer
@@ -292,7 +291,7 @@ async def test_digest_links_approve_a_consented_photo_by_post_only(
             ".html"
         ].replace("&amp;", "&")
         # the service mounts the review page when it has a public address
-        assert any(getattr(r, "path", "") == "/review/{token}" for r in web_routes(app))
+        assert any(getattr(r, "path", "") == "/review/{token}" for r in app.web_routes())
         assert app.links is not None
         # the same page, on the digest's clock (the links expire after a month)
         web = create_web_app(

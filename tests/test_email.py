@@ -18,10 +18,10 @@ from PIL import ExifTags, Image
 from bot.answer_pages import PageContext, answer_routes
 from bot.channels.base import InboundMessage, OutgoingMessage, PermanentError, TemporaryError
 from bot.channels.email import EmailChannel, SmtpSettings
+from bot.channels.sms.segments import segments
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.config import load_settings
-from messages.sms_segments import segments
 from store import intake
 from store.models import FollowUp, Programme
 from tests.dbstate import aquery

@@ -12,7 +12,6 @@ from starlette.routing import Route
 from bot.channels.email import EmailChannel
 from bot.links import ANSWER, LinkClaim
 from fikafollow.app import App
-from fikafollow.channels import background_tasks, web_routes
 from fikafollow.config import ConfigError, load_settings
 
 NOW = datetime(2026, 5, 25, 8, 30, tzinfo=UTC)
@@ -69,8 +68,8 @@ async def test_mail_settings_bring_the_channel_the_pages_and_the_mailbox_reader(
     tmp_path: Path,
 ) -> None:
     bare = App(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
-    assert "email" not in bare.channels and web_routes(bare) == []
-    assert background_tasks(bare) == []
+    assert "email" not in bare.channels and bare.web_routes() == []
+    assert bare.background_tasks() == []
     await bare.close()
     app = App(
         load_settings(
@@ -84,8 +83,8 @@ async def test_mail_settings_bring_the_channel_the_pages_and_the_mailbox_reader(
         )
     )
     assert isinstance(app.channels["email"], EmailChannel)
-    paths = {route.path for route in web_routes(app) if isinstance(route, Route)}
+    paths = {route.path for route in app.web_routes() if isinstance(route, Route)}
     # the answer and upload pages, unsubscribe, and the digest's review page share one signer
     assert paths == {"/a/{token}", "/u/{token}", "/unsubscribe/{token}", "/review/{token}"}
-    assert len(background_tasks(app)) == 1
+    assert len(app.background_tasks()) == 1
     await app.close()

@@ -13,8 +13,8 @@ import aioimaplib
 import pytest
 from PIL import ExifTags, Image
 
-from bot.email_inbound import ImapSettings, MailboxReader, close
-from bot.email_quotes import strip_quoted
+from bot.channels.email import ImapSettings, MailboxReader, strip_quoted
+from bot.channels.email.receive import close
 from fikafollow.app import App
 from fikafollow.cli import main
 from tests.dbstate import aquery
@@ -75,7 +75,7 @@ def reader(app: App, server: ImapServer) -> MailboxReader:
     settings = ImapSettings(
         "127.0.0.1", server.port, server.username, server.password, security="none"
     )
-    return MailboxReader(settings, app.sessions, app.conversation, app.links.signer)
+    return MailboxReader(settings, app.inbound, app.links.signer)
 
 
 async def answers(app: App) -> list[tuple[object, ...]]:

@@ -21,7 +21,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
-from messages import sms_segments
+from bot.channels.sms import segments as sms_segments
+from bot.channels.sms.segments import encoding, segments
 from messages.render import (
     CHANNELS,
     KINDS,
@@ -33,7 +34,6 @@ from messages.render import (
     Rendered,
     default_catalogue,
 )
-from messages.sms_segments import encoding, segments
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGES = ROOT / "messages"

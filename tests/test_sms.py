@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from bot.channels import sms
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from fikafollow.channels import sms_routes
 from fikafollow.config import load_settings
 from store import intake, outbox
 from store.database import make_engine
@@ -113,9 +113,10 @@ async def service(db_url: str, tmp_path: Path, twilio: FakeTwilio) -> AsyncItera
     app = App(settings)
     await app.start()
     clock = Clock(DUE)
-    web = create_web_app(
-        WebContext(app.sessions, app.book.days(), "SE", clock), sms_routes(app, clock)
-    )
+    # the webhooks on the test's clock
+    hooks = sms.setup(settings, app.channel_context(clock))
+    assert hooks is not None
+    web = create_web_app(WebContext(app.sessions, app.book.days(), "SE", clock), hooks.routes)
     try:
         async with serving(web, sock) as url, httpx.AsyncClient(timeout=30) as http:
             yield Service(app, url, http, clock, twilio)

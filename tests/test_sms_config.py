@@ -3,12 +3,14 @@ messaging service as sender."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.channels.base import OutgoingMessage
 from bot.channels.sms import TwilioConfig, TwilioSmsChannel
-from fikafollow.channels import configured_channels
-from fikafollow.config import ConfigError, load_settings
+from fikafollow.app import App
+from fikafollow.config import ConfigError, Settings, load_settings
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.loopback import bound_socket, serving, url_of
 
@@ -25,18 +27,25 @@ def _set(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:
         monkeypatch.setenv(key, value)
 
 
-def test_complete_twilio_settings_turn_sms_on(monkeypatch: pytest.MonkeyPatch) -> None:
+async def _channels(settings: Settings) -> list[str]:
+    app = App(settings)
+    try:
+        return list(app.channels)
+    finally:
+        await app.close()
+
+
+async def test_complete_twilio_settings_turn_sms_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _set(monkeypatch, SMS)
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
     settings = load_settings()
     assert settings.public_url == "https://fika.example.se"
     assert settings.twilio_api_url == "https://api.twilio.com"
-    assert list(configured_channels(settings)) == ["sms"]
-    assert (
-        configured_channels(
-            load_settings(twilio_account_sid=None, twilio_auth_token=None, twilio_from=None)
-        )
-        == {}
-    )
+    assert await _channels(settings) == ["sms"]
+    off = load_settings(twilio_account_sid=None, twilio_auth_token=None, twilio_from=None)
+    assert await _channels(off) == []
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from messages.sms_segments import GSM_BASIC, GSM_EXTENSION, segments
+from bot.channels.sms.segments import GSM_BASIC, GSM_EXTENSION, segments
 from tests.sms_cost import cost_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"

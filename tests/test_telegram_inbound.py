@@ -15,7 +15,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from fikafollow.app import App
-from fikafollow.channels import telegram_updates
 from fikafollow.config import load_settings
 from scheduler.passes import dispatch_due
 from store import intake
@@ -56,9 +55,9 @@ async def running(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[App, FakeT
         async with app.sessions.begin() as session:
             programme = await session.get_one(Programme, programme.id)
             await intake.apply(session, programme, rows, now, app.book.days())
-        updates = telegram_updates(app)
-        assert updates is not None
-        poller = asyncio.create_task(updates.poll())
+        # Telegram without a public address polls: its one background task
+        [poll] = app.background_tasks()
+        poller = asyncio.create_task(poll())
         try:
             yield app, fake
         finally:

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.telegram import TelegramChannel
-from bot.telegram_inbound import TelegramLinker, start_payload
+from bot.channels.sms.segments import segments
+from bot.channels.telegram import TelegramChannel, TelegramLinker, start_payload
 from fikafollow.app import App
-from messages.sms_segments import segments
 from scheduler.passes import dispatch_due
 from store import intake, telegram_links
 from store.models import OutboxMessage, Participant, Programme, TelegramLink

@@ -1,1 +1,2 @@
-"""Channel adapters: one module per channel behind the interface in `base`."""
+"""The channels: one package per channel (`telegram`, `sms`, `email`) and the demo's stand-in,
+each behind the interfaces of `base`."""

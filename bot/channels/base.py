@@ -1,20 +1,37 @@
-"""The one small interface every channel adapter implements.
+"""What a channel and the rest of the application say to each other.
 
-A channel knows how to deliver one rendered message to one address and how to say whether a
-failure is worth retrying. It knows nothing of follow-ups, the dialogue or the database.
+Outward, a channel adapter delivers one rendered message to one address and says whether a
+failure is worth retrying (`Channel`). Inward, a channel's receive side hands what it read to
+`Inbound` (a message, a delivery report, a deep link) and asks it nothing else. Each channel
+package offers one `setup(settings, context)` that returns a `ChannelSetup`: its adapter, its web
+routes and its background tasks. A channel knows nothing of follow-ups, the dialogue or the
+database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from starlette.routing import BaseRoute
 
 from messages.render import Button
 
+if TYPE_CHECKING:
+    from bot.links import LinkSigner
+
 __all__ = [
+    "DELIVERY_RANK",
+    "BackgroundTask",
     "Button",
     "Channel",
+    "ChannelContext",
     "ChannelError",
+    "ChannelSetup",
+    "DeliveryReport",
+    "Inbound",
     "InboundMessage",
     "OutgoingMessage",
     "PermanentError",
@@ -87,3 +104,92 @@ class Channel(Protocol):
     name: str
 
     async def send(self, message: OutgoingMessage) -> SendResult: ...
+
+
+# delivery states as providers report them (Twilio's words; WhatsApp's sent, delivered, read and
+# failed are among them), by how far along a message is: reports may arrive out of order, and a
+# later one never overwrites a further one
+DELIVERY_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    "partially_delivered": 3,
+    "read": 4,
+}
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a provider said later about a message we sent."""
+
+    channel: str
+    provider_id: str
+    # one of DELIVERY_RANK
+    status: str
+    # the provider's error code as given, or None
+    error: str | None = None
+    # set when the failure condemns the address for this channel: the reason the outbox keeps
+    # (a code and its meaning, never the address)
+    permanent: str | None = None
+
+
+class Inbound(Protocol):
+    """The one way in: a channel's receive side hands over what it read, one call each, and
+    every call is a transaction of its own. Returns say what became of it (for logs and
+    tests), never anything a channel must act on except where a method says so."""
+
+    async def receive(
+        self, message: InboundMessage, now: datetime, *, followup_id: int | None = None
+    ) -> str:
+        """A message from a participant, stored once by its provider id. `followup_id` when the
+        channel already knows which follow-up it answers (an e-mail's signed reply address)."""
+        ...
+
+    async def delivery_report(self, report: DeliveryReport, now: datetime) -> str: ...
+
+    async def link(self, message: InboundMessage, token: str, now: datetime) -> str:
+        """A deep link opened in a chat: binds the chat to the token's participant.
+        "link_unknown" means the token was no good (unknown, used or expired)."""
+        ...
+
+    async def seen(self, channel: str, provider_id: str) -> bool:
+        """Whether this message is stored already (a retry need not fetch its media again)."""
+        ...
+
+    async def replied_to(self, provider_ids: Sequence[str]) -> int | None:
+        """The follow-up of the newest message we sent among these provider ids (In-Reply-To)."""
+        ...
+
+    def stranger_reply(self, channel: str, language: str) -> str:
+        """What to tell someone we do not know who wrote to us on `channel`: how to get a link;
+        in `language` when we speak it."""
+        ...
+
+
+BackgroundTask = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What the application lends a channel's setup."""
+
+    inbound: Inbound
+    clock: Callable[[], datetime]
+    # reply addresses carry a signed token (e-mail); None without a public address
+    signer: LinkSigner | None = None
+
+
+@dataclass(frozen=True)
+class ChannelSetup:
+    """What a configured channel adds to the process."""
+
+    # None when the channel only receives (a mailbox read without a mail server to send)
+    adapter: Channel | None
+    routes: Sequence[BaseRoute] = ()
+    tasks: Sequence[BackgroundTask] = ()

@@ -1,4 +1,4 @@
-"""E-mail replies: read from the mailbox over IMAP (aioimaplib) and handed to the conversation.
+"""E-mail replies: read from the mailbox over IMAP (aioimaplib) and handed to `Inbound`.
 
 A reply is tied to its follow-up by the signed token in the address it was sent to
 (replies+TOKEN@domain) or, failing that, by In-Reply-To/References against the Message-IDs we
@@ -24,32 +24,18 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
 import aioimaplib
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import InboundMessage
-from bot.conversation import Conversation
-from bot.email_quotes import strip_quoted
+from bot.channels.base import Inbound, InboundMessage
+from bot.channels.email.quotes import strip_quoted
+from bot.channels.email.settings import ImapSettings
 from bot.links import LinkSigner
 from bot.replies import is_stop
-from store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _TAG = re.compile(r"<[^>]*>")
 # at most this many messages per poll: a flood waits for the next poll instead of one long one
 BATCH = 200
-
-
-@dataclass(frozen=True)
-class ImapSettings:
-    host: str
-    port: int
-    username: str
-    password: str
-    mailbox: str = "INBOX"
-    security: str = "tls"  # or "none" (loopback, tests); aioimaplib has no STARTTLS
-    timeout: float = 30.0
 
 
 @dataclass
@@ -66,13 +52,11 @@ class MailboxReader:
     def __init__(
         self,
         settings: ImapSettings,
-        sessions: async_sessionmaker[AsyncSession],
-        conversation: Conversation,
+        inbound: Inbound,
         signer: LinkSigner | None,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
-        self.conversation = conversation
+        self.inbound = inbound
         self.signer = signer
 
     async def poll_once(self, clock: Callable[[], datetime]) -> PollResult:
@@ -96,8 +80,7 @@ class MailboxReader:
                 raw = _literal(fetched.lines)
                 if raw is None:
                     continue
-                async with self.sessions.begin() as session:
-                    outcome = await self.handle(session, raw, f"imap-{s.mailbox}-{uid}", clock())
+                outcome = await self.handle(raw, f"imap-{s.mailbox}-{uid}", clock())
                 _check(await client.uid("store", uid, "+FLAGS", "(\\Seen)"), "store")
                 result.seen += 1
                 result.count(outcome)
@@ -111,10 +94,8 @@ class MailboxReader:
             log.info("mailbox: %s messages read: %s", result.seen, result.outcomes)
         return result
 
-    async def handle(
-        self, session: AsyncSession, raw: bytes, fallback_id: str, now: datetime
-    ) -> str:
-        """One e-mail: tie it to its follow-up, strip quotes, hand it to the conversation."""
+    async def handle(self, raw: bytes, fallback_id: str, now: datetime) -> str:
+        """One e-mail: tie it to its follow-up, strip quotes, hand it over."""
         mail = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(mail, EmailMessage)
         auto = str(mail.get("Auto-Submitted", "no")).strip().lower()
@@ -122,7 +103,7 @@ class MailboxReader:
         if auto != "no" or precedence in ("bulk", "junk", "auto_reply", "list"):
             return "auto_reply"
         sender = parseaddr(str(mail.get("From", "")))[1]
-        followup_id = await self._followup_of(session, mail)
+        followup_id = await self._followup_of(mail)
         text = strip_quoted(_body_text(mail))
         subject = str(mail.get("Subject", ""))
         if not text and is_stop(subject.removeprefix("Re:").strip()):
@@ -137,9 +118,9 @@ class MailboxReader:
             photos=tuple(photos),
             photo_types=tuple(types),
         )
-        return await self.conversation.receive(session, inbound, now, followup_id=followup_id)
+        return await self.inbound.receive(inbound, now, followup_id=followup_id)
 
-    async def _followup_of(self, session: AsyncSession, mail: EmailMessage) -> int | None:
+    async def _followup_of(self, mail: EmailMessage) -> int | None:
         if self.signer is not None:
             headers = ("To", "Cc", "Delivered-To", "X-Original-To")
             values = [str(v) for h in headers for v in mail.get_all(h, [])]
@@ -151,15 +132,7 @@ class MailboxReader:
                     if found is not None:
                         return found
         ids = _MESSAGE_ID.findall(f"{mail.get('In-Reply-To', '')} {mail.get('References', '')}")
-        if not ids:
-            return None
-        found_id = await session.scalar(
-            select(OutboxMessage.followup_id)
-            .where(OutboxMessage.provider_id.in_(ids), OutboxMessage.followup_id.is_not(None))
-            .order_by(OutboxMessage.id.desc())
-            .limit(1)
-        )
-        return found_id
+        return await self.inbound.replied_to(ids)
 
     async def run(self, clock: Callable[[], datetime], every: float) -> None:
         """Poll for ever (the background task of `serve`); a failing poll is retried later."""

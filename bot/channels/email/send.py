@@ -8,7 +8,6 @@ List-Unsubscribe with the one-click POST of RFC 8058.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -16,34 +15,40 @@ from email.utils import formatdate, parseaddr
 import aiosmtplib
 
 from bot.channels.base import OutgoingMessage, PermanentError, SendResult, TemporaryError
-
-SECURITY = ("starttls", "tls", "none")
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    mail_from: str
-    security: str = "starttls"
-    username: str | None = None
-    password: str | None = None
-    reply_to: str | None = None  # e.g. replies@example.org; a token is added as +TOKEN
-    timeout: float = 30.0
+from bot.channels.email.settings import SECURITY, SmtpSettings
 
 
 async def submit(settings: SmtpSettings, mail: EmailMessage) -> None:
-    """Hand one message to the SMTP server (the participants' e-mail and the staff digest)."""
-    await aiosmtplib.send(
-        mail,
-        hostname=settings.host,
-        port=settings.port,
-        username=settings.username,
-        password=settings.password,
-        use_tls=settings.security == "tls",
-        start_tls=settings.security == "starttls",
-        timeout=settings.timeout,
-    )
+    """Hand one message to the SMTP server (the participants' e-mail and the staff digest).
+
+    Raises PermanentError when the server refuses the recipient for good, else TemporaryError:
+    callers outside this package never see the SMTP library's own errors."""
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.username,
+            password=settings.password,
+            use_tls=settings.security == "tls",
+            start_tls=settings.security == "starttls",
+            timeout=settings.timeout,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [r.code for r in exc.recipients]
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentError(f"recipient refused ({codes[0]})") from None
+        raise TemporaryError(f"recipient deferred ({codes[0] if codes else '?'})") from None
+    except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError) as exc:
+        # the server's text may quote the address: only the code is kept
+        if 500 <= exc.code < 600:
+            raise PermanentError(f"smtp {exc.code}") from None
+        raise TemporaryError(f"smtp {exc.code}") from None
+    except aiosmtplib.SMTPResponseException as exc:
+        # a refused sender or login is our configuration, not this participant's address
+        raise TemporaryError(f"smtp {exc.code}") from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise TemporaryError(f"smtp connection: {type(exc).__name__}") from None
 
 
 def plus_address(address: str, token: str) -> str:
@@ -91,21 +96,5 @@ class EmailChannel:
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         mail = self.build(message)
-        try:
-            await submit(self.settings, mail)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [r.code for r in exc.recipients]
-            if codes and all(500 <= code < 600 for code in codes):
-                raise PermanentError(f"recipient refused ({codes[0]})") from None
-            raise TemporaryError(f"recipient deferred ({codes[0] if codes else '?'})") from None
-        except (aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError) as exc:
-            # the server's text may quote the address: only the code is kept
-            if 500 <= exc.code < 600:
-                raise PermanentError(f"smtp {exc.code}") from None
-            raise TemporaryError(f"smtp {exc.code}") from None
-        except aiosmtplib.SMTPResponseException as exc:
-            # a refused sender or login is our configuration, not this participant's address
-            raise TemporaryError(f"smtp {exc.code}") from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            raise TemporaryError(f"smtp connection: {type(exc).__name__}") from None
+        await submit(self.settings, mail)
         return SendResult(provider_id=str(mail["Message-ID"]))

@@ -2,66 +2,35 @@
 
 Twilio signs every request with the account's auth token over the URL it was configured with and
 the form fields, so a request that fails the check is refused before anything is read into the
-database. An inbound message is stored once by its MessageSid and handed to the conversation; the
-reply goes through the outbox like every other message, so the webhook answers with empty TwiML.
+database. An inbound message (stored once by its MessageSid) and a delivery report are handed to
+the `Inbound` interface; the reply goes through the outbox like every other message, so the
+webhook answers with empty TwiML.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from bot.channels.base import InboundMessage
-from bot.channels.sms import PERMANENT_CODES
-from bot.conversation import Conversation
-from store.models import InboxEvent, OutboxMessage
+from bot.channels.base import DELIVERY_RANK, DeliveryReport, Inbound, InboundMessage
+from bot.channels.sms.send import PERMANENT_CODES
+from bot.channels.sms.settings import INBOUND_PATH, STATUS_PATH, TwilioWebhookConfig
 
 log = logging.getLogger(__name__)
 
-INBOUND_PATH = "/webhooks/twilio/sms"
-STATUS_PATH = "/webhooks/twilio/status"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio's forms are small; an MMS carries up to ten media URLs
 MAX_FORM = 64 * 1024
 MAX_PHOTO = 10 * 1024 * 1024
 MAX_MEDIA = 10
-# a later report never overwrites a further one (reports may arrive out of order)
-DELIVERY_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 0,
-    "sending": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "canceled": 3,
-    "partially_delivered": 3,
-    "read": 4,
-}
-
-
-@dataclass(frozen=True)
-class TwilioWebhookConfig:
-    account_sid: str
-    auth_token: str
-    # the service's public root as Twilio sees it; signatures are over this URL, not the
-    # address the request arrived at behind a proxy
-    public_url: str
-    # media is fetched with the account's credentials only from under this root
-    api_url: str
-    media_timeout: float = 20.0
 
 
 class MediaUnavailable(Exception):
@@ -72,19 +41,17 @@ class TwilioWebhooks:
     def __init__(
         self,
         config: TwilioWebhookConfig,
-        sessions: async_sessionmaker[AsyncSession],
-        conversation: Conversation,
+        inbound: Inbound,
         clock: Callable[[], datetime],
     ) -> None:
         self.config = config
-        self.sessions = sessions
-        self.conversation = conversation
+        self.inbound = inbound
         self.clock = clock
         self.validator = RequestValidator(config.auth_token)
 
     def routes(self) -> list[Route]:
         return [
-            Route(INBOUND_PATH, self.inbound, methods=["POST"]),
+            Route(INBOUND_PATH, self.incoming, methods=["POST"]),
             Route(STATUS_PATH, self.status, methods=["POST"]),
         ]
 
@@ -112,7 +79,7 @@ class TwilioWebhooks:
             return PlainTextResponse("another account", status_code=403)
         return form
 
-    async def inbound(self, request: Request) -> Response:
+    async def incoming(self, request: Request) -> Response:
         """An SMS or MMS from a participant."""
         form = await self._signed_form(request, INBOUND_PATH)
         if isinstance(form, Response):
@@ -122,7 +89,7 @@ class TwilioWebhooks:
             return PlainTextResponse("MessageSid and From are required", status_code=400)
         # a retry of an MMS must not fetch its media again; a plain SMS needs no look first,
         # the inbox stores it once anyway
-        if form.get("NumMedia", "0") not in ("", "0") and await self._seen(sid):
+        if form.get("NumMedia", "0") not in ("", "0") and await self.inbound.seen("sms", sid):
             return _twiml()
         try:
             photos, types = await self._fetch_media(form)
@@ -137,19 +104,8 @@ class TwilioWebhooks:
             photos=photos,
             photo_types=types,
         )
-        async with self.sessions.begin() as session:
-            await self.conversation.receive(session, message, self.clock())
+        await self.inbound.receive(message, self.clock())
         return _twiml()
-
-    async def _seen(self, sid: str) -> bool:
-        """Whether this message is stored already: a retry does not fetch its media again."""
-        async with self.sessions() as session:
-            found = await session.scalar(
-                select(InboxEvent.id).where(
-                    InboxEvent.channel == "sms", InboxEvent.provider_id == sid
-                )
-            )
-        return found is not None
 
     async def _fetch_media(self, form: dict[str, str]) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
         try:
@@ -194,30 +150,13 @@ class TwilioWebhooks:
         if not sid or state not in DELIVERY_RANK:
             return PlainTextResponse("MessageSid and a known MessageStatus are required", 400)
         code = form.get("ErrorCode", "").strip() or None
-        now = self.clock()
-        async with self.sessions.begin() as session:
-            row = await session.scalar(
-                select(OutboxMessage)
-                .where(OutboxMessage.channel == "sms", OutboxMessage.provider_id == sid)
-                .with_for_update()
-            )
-            if row is None:
-                log.info("delivery report for a message not in the outbox")
-                return Response(status_code=204)
-            current = DELIVERY_RANK.get(row.delivery_status or "", -1)
-            if DELIVERY_RANK[state] >= current:
-                row.delivery_status = state
-                row.delivery_error = code
-                row.delivery_at = now
-            permanent = code is not None and code.isdigit() and int(code) in PERMANENT_CODES
-            if state in ("undelivered", "failed") and permanent and row.status != "failed":
-                # the number is dead for SMS: the next channel of the ladder takes over, in
-                # the same transaction as the record
-                row.status = "failed"
-                row.last_error = f"twilio {code}: {PERMANENT_CODES[int(code or 0)]}"
-                await session.flush()
-                outcome = await self.conversation.fall_back(session, row, now)
-                log.info("outbox %s undeliverable (%s): %s", row.id, code, outcome)
+        permanent = None
+        if state in ("undelivered", "failed") and code is not None and code.isdigit():
+            meaning = PERMANENT_CODES.get(int(code))
+            # the number is dead for SMS: the next channel of the ladder takes over
+            permanent = f"twilio {code}: {meaning}" if meaning else None
+        report = DeliveryReport("sms", sid, state, error=code, permanent=permanent)
+        await self.inbound.delivery_report(report, self.clock())
         return Response(status_code=204)
 
 

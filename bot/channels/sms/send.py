@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -27,6 +26,7 @@ from bot.channels.base import (
     SendResult,
     TemporaryError,
 )
+from bot.channels.sms.settings import TwilioConfig
 
 # https://www.twilio.com/docs/api/errors — codes that are about the recipient's number
 PERMANENT_CODES: dict[int, str] = {
@@ -52,17 +52,6 @@ RATE_LIMITED = 20429
 # back: a short pause of the channel lets the requests in flight finish; the message itself
 # waits its backoff in the outbox
 DEFAULT_RETRY_AFTER = 1.0
-
-
-@dataclass(frozen=True)
-class TwilioConfig:
-    account_sid: str
-    auth_token: str
-    # an E.164 number, or a messaging service SID ("MG…")
-    sender: str
-    api_url: str
-    status_callback_url: str | None
-    timeout: float = 15.0
 
 
 def classify(exc: TwilioRestException) -> ChannelError:

@@ -1,8 +1,9 @@
-"""What a Telegram update means: a chat to link, a button tap, a typed answer, a photo.
+"""What a Telegram update says: a chat to link, a button tap, a typed answer, a photo.
 
-Updates come from long polling or the webhook (bot/telegram_updates.py) and are handled one at a
-time, in order, so the photos of one album reach the dialogue one after another: the first asks
-for consent, the others join the same greeting while the consent question is open.
+Updates come from long polling or the webhook (`updates.py`) and are handled one at a time, in
+order, so the photos of one album reach the dialogue one after another: the first asks for
+consent, the others join the same greeting while the consent question is open. What an update
+says is handed to the `Inbound` interface, which stores it and lets the conversation act.
 
 Every update goes into the inbox once, keyed by `u-<update_id>` (`cb-<id>` for a button tap), so
 a webhook Telegram sends again, or an update polled twice after a restart, changes nothing.
@@ -12,18 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Message, Update
 
-from bot.channels.base import ChannelError, InboundMessage
-from bot.channels.telegram import TelegramChannel
-from bot.conversation import Conversation
-from messages.render import LANGUAGES, Catalogue
-from store import inbox, telegram_links
-from store.models import Participant
+from bot.channels.base import ChannelError, Inbound, InboundMessage
+from bot.channels.telegram.links import start_payload
+from bot.channels.telegram.send import TelegramChannel
 from store.photos import MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -31,59 +27,13 @@ log = logging.getLogger(__name__)
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"})
 
 
-def start_payload(text: str) -> str | None:
-    """The deep-link token of "/start <token>" (or "/start@Bot <token>"), else None."""
-    command, _, payload = text.strip().partition(" ")
-    if command.split("@", 1)[0].lower() != "/start":
-        return None
-    return payload.strip() or None
-
-
-class TelegramLinker:
-    """Deep links for participants: `https://t.me/<bot>?start=<token>`."""
-
-    def __init__(
-        self, channel: TelegramChannel, lifetime: timedelta, username: str | None = None
-    ) -> None:
-        self.channel = channel
-        self.lifetime = lifetime
-        self._username = username
-
-    async def username(self) -> str | None:
-        if self._username is None:
-            try:
-                self._username = await self.channel.username()
-            except ChannelError as exc:
-                log.warning("telegram: no bot username (%s)", exc.reason)
-                return None
-        return self._username
-
-    async def __call__(
-        self, session: AsyncSession, participant: Participant, now: datetime
-    ) -> str | None:
-        username = await self.username()
-        if username is None:
-            return None
-        token = telegram_links.issue(session, participant.id, now, self.lifetime)
-        return telegram_links.deep_link(username, token)
-
-
 class TelegramInbound:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        conversation: Conversation,
-        catalogue: Catalogue,
-        channel: TelegramChannel,
-        clock: Callable[[], datetime],
-        programme_name: str,
+        self, channel: TelegramChannel, inbound: Inbound, clock: Callable[[], datetime]
     ) -> None:
-        self.sessions = sessions
-        self.conversation = conversation
-        self.catalogue = catalogue
         self.channel = channel
+        self.inbound = inbound
         self.clock = clock
-        self.programme_name = programme_name
 
     async def handle(self, update: Update) -> str:
         """Act on one update; returns what became of it. Raises ChannelError when a photo could
@@ -105,23 +55,11 @@ class TelegramInbound:
             photos=(photo[0],) if photo else (),
             photo_types=(photo[1],) if photo else (),
         )
-        async with self.sessions.begin() as session:
-            outcome = await self.conversation.receive(session, inbound, self.clock())
-            if outcome == "opted_in":
-                # whoever blocked the bot and now starts it again can be reached here again
-                await self._revive(session, inbound.sender)
+        outcome = await self.inbound.receive(inbound, self.clock())
         if outcome == "unknown_sender" and (message.text or "").strip().lower() == "/start":
             # someone opened the bot without a link: tell them how to get one
             await self._link_unknown(message)
         return outcome
-
-    async def _revive(self, session: AsyncSession, chat: str) -> None:
-        people = await session.scalars(
-            select(Participant).where(Participant.telegram_chat_id == chat)
-        )
-        for person in people:
-            dead = {c for c in person.dead_channels.split(",") if c and c != "telegram"}
-            person.dead_channels = ",".join(sorted(dead))
 
     async def _button(self, update: Update) -> str:
         query = update.callback_query
@@ -133,8 +71,7 @@ class TelegramInbound:
             sender=str(chat),
             button_value=query.data or "",
         )
-        async with self.sessions.begin() as session:
-            outcome = await self.conversation.receive(session, inbound, self.clock())
+        outcome = await self.inbound.receive(inbound, self.clock())
         try:
             message_id = query.message.message_id if query.message is not None else None
             await self.channel.settle_button(query.id, chat, message_id)
@@ -166,48 +103,21 @@ class TelegramInbound:
         return data, content_type
 
     async def _link(self, update: Update, message: Message, token: str) -> str:
-        chat = str(message.chat.id)
-        now = self.clock()
-        async with self.sessions.begin() as session:
-            event = await inbox.record(
-                session,
-                channel="telegram",
-                provider_id=f"u-{update.update_id}",
-                sender=chat,
-                text="/start",  # the token itself is not kept
-                payload={"link": True},
-                now=now,
-            )
-            if event is None:
-                return "duplicate"
-            participant = await telegram_links.redeem(session, token, now)
-            if participant is None:
-                event.outcome = "link_unknown"
-            else:
-                # a chat may be linked again (a new phone, a shared phone): the newest link wins
-                participant.telegram_chat_id = chat
-                dead = {c for c in participant.dead_channels.split(",") if c and c != "telegram"}
-                participant.dead_channels = ",".join(sorted(dead))
-                participant.updated_at = now
-                event.participant_id = participant.id
-                event.outcome = "linked"
-                await self.conversation.linked(session, participant, chat, now)
-        log.info("inbound telegram event %s: %s", event.id, event.outcome)
-        if event.outcome == "link_unknown":
+        opened = InboundMessage(
+            channel="telegram",
+            provider_id=f"u-{update.update_id}",
+            sender=str(message.chat.id),
+            text="/start",  # the token itself is not kept
+        )
+        outcome = await self.inbound.link(opened, token, self.clock())
+        if outcome == "link_unknown":
             await self._link_unknown(message)
-        return event.outcome
+        return outcome
 
     async def _link_unknown(self, message: Message) -> None:
         code = (message.from_user.language_code or "") if message.from_user else ""
-        language = code.split("-", 1)[0].lower()
-        # in the language their Telegram app uses if we have it, else in English and Swedish
-        languages = [language] if language in LANGUAGES else ["en", "sv"]
-        text = "\n\n".join(
-            self.catalogue.render(
-                "link_unknown", lang, "telegram", programme=self.programme_name, first_name=""
-            ).text
-            for lang in languages
-        )
+        # in the language their Telegram app uses, when we speak it
+        text = self.inbound.stranger_reply("telegram", code.split("-", 1)[0].lower())
         try:
             await self.channel.reply(message.chat.id, text)
         except ChannelError as exc:

@@ -1,7 +1,7 @@
 """Telegram through the Bot API (python-telegram-bot): send, fetch updates, download photos.
 
-The adapter only speaks to the Bot API. What an update means for a follow-up is decided in
-`bot/telegram_inbound.py`. Error texts never carry a chat id or a message.
+The adapter only speaks to the Bot API. What an update says is read in `receive.py`, and where
+updates come from in `updates.py`. Error texts never carry a chat id or a message.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.channels.base import ChannelError
-from bot.channels.telegram import TelegramChannel
-from bot.telegram_inbound import TelegramInbound
+from bot.channels.telegram.receive import TelegramInbound
+from bot.channels.telegram.send import TelegramChannel
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"

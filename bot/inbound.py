@@ -1,0 +1,110 @@
+"""The one way in from the channels: each call is one transaction that hands to the conversation.
+
+A channel's receive side reads its provider's wire format and calls `ConversationInbound` (the
+`Inbound` interface of `bot/channels/base.py`); it runs no SQL and never sees the conversation.
+Here the events are stored (once, by the provider's id), the store is asked what the channel
+needs to know, and the conversation acts, all in the transaction of that one call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import DELIVERY_RANK, DeliveryReport, InboundMessage
+from bot.conversation import Conversation
+from messages.render import LANGUAGES, Catalogue
+from store import inbox, outbox, telegram_links
+
+log = logging.getLogger(__name__)
+
+
+class ConversationInbound:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        conversation: Conversation,
+        catalogue: Catalogue,
+        programme_name: str,
+    ) -> None:
+        self.sessions = sessions
+        self.conversation = conversation
+        self.catalogue = catalogue
+        self.programme_name = programme_name
+
+    async def receive(
+        self, message: InboundMessage, now: datetime, *, followup_id: int | None = None
+    ) -> str:
+        async with self.sessions.begin() as session:
+            outcome = await self.conversation.receive(
+                session, message, now, followup_id=followup_id
+            )
+            if outcome == "opted_in" and message.channel == "telegram":
+                # whoever blocked the bot and now starts it again can be reached there again,
+                # everyone behind that chat
+                await telegram_links.reopen_chat(session, message.sender)
+        return outcome
+
+    async def delivery_report(self, report: DeliveryReport, now: datetime) -> str:
+        async with self.sessions.begin() as session:
+            row = await outbox.by_provider_id(session, report.channel, report.provider_id)
+            if row is None:
+                log.info("delivery report for a message not in the outbox")
+                return "unknown"
+            if DELIVERY_RANK[report.status] >= DELIVERY_RANK.get(row.delivery_status or "", -1):
+                outbox.note_delivery(row, report.status, report.error, now)
+            if report.permanent is None or row.status == "failed":
+                return "noted"
+            # the address is dead for this channel: the next channel of the ladder takes over,
+            # in the same transaction as the record
+            await outbox.mark_failed(session, row.id, report.permanent)
+            outcome = await self.conversation.fall_back(session, row, now)
+            log.info("outbox %s undeliverable (%s): %s", row.id, report.error, outcome)
+        return outcome
+
+    async def link(self, message: InboundMessage, token: str, now: datetime) -> str:
+        async with self.sessions.begin() as session:
+            event = await inbox.record(
+                session,
+                channel=message.channel,
+                provider_id=message.provider_id,
+                sender=message.sender,
+                text=message.text,
+                payload={"link": True},
+                now=now,
+            )
+            if event is None:
+                return "duplicate"
+            participant = await telegram_links.redeem(session, token, now)
+            if participant is None:
+                event.outcome = "link_unknown"
+            else:
+                telegram_links.bind_chat(participant, message.sender, now)
+                event.participant_id = participant.id
+                event.outcome = "linked"
+                await self.conversation.linked(session, participant, message.sender, now)
+        log.info("inbound %s event %s: %s", message.channel, event.id, event.outcome)
+        return event.outcome
+
+    async def seen(self, channel: str, provider_id: str) -> bool:
+        async with self.sessions() as session:
+            return await inbox.seen(session, channel, provider_id)
+
+    async def replied_to(self, provider_ids: Sequence[str]) -> int | None:
+        if not provider_ids:
+            return None
+        async with self.sessions() as session:
+            return await outbox.followup_replied_to(session, provider_ids)
+
+    def stranger_reply(self, channel: str, language: str) -> str:
+        # in their language if we have it, else in English and Swedish
+        languages = [language] if language in LANGUAGES else ["en", "sv"]
+        return "\n\n".join(
+            self.catalogue.render(
+                "link_unknown", lang, channel, programme=self.programme_name, first_name=""
+            ).text
+            for lang in languages
+        )
