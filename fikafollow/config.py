@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     @field_validator("imap_security")
     @classmethod
     def _imap_security(cls, value: str) -> str:
-        # the IMAP client (aioimaplib) speaks TLS from the start or plain text, not STARTTLS
+        # the e-mail channel's IMAP client speaks TLS from the start or plain text, not STARTTLS
         if value.lower() not in {"tls", "none"}:
             raise ValueError("must be tls (port 993) or none")
         return value.lower()
