@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TYPE_CHECKING
 
 from bot.channels.base import ChannelError
 from bot.channels.telegram.send import TelegramChannel
 from store import telegram_links
-from store.models import Participant
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from store.models import Participant
 
 log = logging.getLogger(__name__)
 
