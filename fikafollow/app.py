@@ -13,6 +13,7 @@ from bot.conversation import Conversation
 from bot.surveys import SurveyBook, default_book
 from fikafollow.channels import configured_channels, configured_links, telegram_linker
 from fikafollow.config import Settings, parse_quiet_hours
+from fikafollow.errors import UnknownProgramme
 from messages.render import default_catalogue
 from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
 from scheduler.rate_limit import TokenBucket
@@ -93,7 +94,7 @@ class App:
             if wanted != self.settings.programme:
                 found = await session.get(Programme, wanted)
                 if found is None:
-                    raise LookupError(f"no programme {wanted!r}")
+                    raise UnknownProgramme(wanted)
                 return found
             return await programmes.get_or_create(
                 session,

@@ -23,7 +23,7 @@ from bot.greeting_review import review_routes
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.channels import web_routes
-from fikafollow.cli import main
+from fikafollow.commands import main
 from fikafollow.config import load_settings
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
@@ -241,7 +241,7 @@ def test_two_digest_processes_at_once_send_each_coordinator_one(
     command = [
         sys.executable,
         "-m",
-        "fikafollow.cli",
+        "fikafollow",
         "digest",
         "--send",
         "--now",

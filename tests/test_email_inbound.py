@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 from bot.email_inbound import ImapSettings, MailboxReader, close
 from bot.email_quotes import strip_quoted
 from fikafollow.app import App
-from fikafollow.cli import main
+from fikafollow.commands import main
 from tests.dbstate import aquery
 from tests.mail_support import (
     MATCH_CSV,
