@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -62,11 +62,10 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _missing_sqlite_folder(url: str) -> Path | None:
-    parsed = make_url(url)
-    if not is_sqlite(url) or parsed.database in (None, "", ":memory:"):
+def _missing_sqlite_folder(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    folder = Path(parsed.database).parent
+    folder = Path(url.database).parent
     return None if folder.is_dir() else folder
 
 
@@ -82,10 +81,10 @@ async def begin(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection in a transaction, like `engine.begin()`; failing to connect at all raises
     DatabaseUnreachable (what fails once connected keeps its own error and traceback)."""
     shown = engine.url.render_as_string(hide_password=True)
-    folder = _missing_sqlite_folder(engine.url.render_as_string(hide_password=False))
+    folder = _missing_sqlite_folder(engine.url)
     if folder is not None:
         raise DatabaseUnreachable(
-            f"{URL_VARIABLE}={shown}: the folder {folder} does not exist"
+            f"cannot open the database {URL_VARIABLE}={shown}: the folder {folder} does not exist"
         )
     connection = engine.connect()
     try:
@@ -94,5 +93,8 @@ async def begin(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         raise DatabaseUnreachable(
             f"cannot open the database {URL_VARIABLE}={shown}: {_reason(exc)}"
         ) from exc
-    async with connection, connection.begin():
-        yield connection
+    try:
+        async with connection.begin():
+            yield connection
+    finally:
+        await connection.close()

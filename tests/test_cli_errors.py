@@ -119,9 +119,9 @@ def test_first_run_on_a_new_database_shows_no_alembic_lines(tmp_path: Path) -> N
     assert upgraded.stderr == ""
 
 
-def _command_paths(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[
-    tuple[str, ...]
-]:
+def _command_paths(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, ...]]:
     yield path
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -169,7 +169,10 @@ def test_help_of_every_command_exits_0(
 
 def test_programme_set_help_in_the_real_command_shows_the_per_cent_sign(tmp_path: Path) -> None:
     done = fikafollow(
-        "programme", "set", "--help", database_url=f"sqlite+aiosqlite:///{tmp_path}/f.db",
+        "programme",
+        "set",
+        "--help",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/f.db",
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr

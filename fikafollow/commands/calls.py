@@ -1,4 +1,4 @@
-"""`fikafollow calls` (who to phone, by language) and `fikafollow call record` (what a call brought)."""
+"""`fikafollow calls` (who to phone, by language) and `call record` (what a call brought)."""
 
 from __future__ import annotations
 

@@ -74,7 +74,12 @@ async def cmd_add(app: App, args: argparse.Namespace, out: TextIO) -> int:
     digest = coordinators.DigestTime(args.timezone, args.digest_weekday, args.digest_hour)
     async with app.sessions.begin() as session:
         await coordinators.save(
-            session, programme.id, args.email, now, name=args.name, language=args.language,
+            session,
+            programme.id,
+            args.email,
+            now,
+            name=args.name,
+            language=args.language,
             digest=digest,
         )
     out.write(f"coordinator saved in {programme.id}\n")

@@ -1,4 +1,4 @@
-"""What several commands share: the shape of a handler, the `--programme` option, reading `--now`."""
+"""What several commands share: the shape of a handler, `--programme`, reading `--now`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`fikafollow programme set ID` / `programme list`: programmes, their timing, chasing and targets."""
+"""`fikafollow programme set ID` / `programme list`: programmes, timing, chasing, targets."""
 
 from __future__ import annotations
 
