@@ -150,4 +150,4 @@ async def waiting_without_channel(
         .where(OutboxMessage.status == "pending", OutboxMessage.channel.not_in(list(configured)))
         .group_by(OutboxMessage.channel)
     )
-    return {channel: count for channel, count in rows.tuples()}
+    return {channel: count for channel, count in rows}
