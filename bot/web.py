@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from store import intake
-from store.models import ApiKey, Programme
+from store import api_keys, intake
+from store.models import Programme
 
 log = logging.getLogger(__name__)
 MAX_BODY = 2 * 1024 * 1024
@@ -52,7 +51,6 @@ def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlet
         scheme, _, key = auth.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return _error(401, "send the API key as 'Authorization: Bearer KEY'")
-        digest = hashlib.sha256(key.strip().encode()).hexdigest()
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY:
             return _error(413, f"body larger than {MAX_BODY} bytes")
@@ -64,9 +62,7 @@ def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlet
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _error(400, "body is not JSON")
         async with ctx.sessions() as session:
-            api_key = await session.scalar(
-                select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
-            )
+            api_key = await api_keys.verify(session, key)
             if api_key is None:
                 return _error(401, "unknown or revoked API key")
             rows, errors = intake.read_json(body, ctx.default_region)

@@ -1,3 +1,3 @@
-from fikafollow.cli import main
+from fikafollow.commands import main
 
 raise SystemExit(main())

@@ -23,6 +23,7 @@ from bot.inbound import ConversationInbound
 from bot.links import LinkMaker, LinkSigner, load_or_create_secret
 from bot.surveys import SurveyBook, default_book
 from fikafollow.config import ConfigError, Settings, parse_quiet_hours
+from fikafollow.errors import UnknownProgramme
 from messages.render import default_catalogue
 from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
 from scheduler.rate_limit import TokenBucket
@@ -168,7 +169,7 @@ class App:
             if wanted != self.settings.programme:
                 found = await session.get(Programme, wanted)
                 if found is None:
-                    raise LookupError(f"no programme {wanted!r}")
+                    raise UnknownProgramme(wanted)
                 return found
             return await programmes.get_or_create(
                 session,

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+URL_VARIABLE = "FIKAFOLLOW_DATABASE_URL"
+
+
+class DatabaseUnreachable(Exception):
+    """The database cannot be opened: a server that is down or refuses us, a database that does
+    not exist, a SQLite file in a folder that does not exist. The message names the setting."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,3 +60,41 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _missing_sqlite_folder(url: URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    folder = Path(url.database).parent
+    return None if folder.is_dir() else folder
+
+
+def _reason(exc: BaseException) -> str:
+    # the driver's own words, first line only: a DBAPIError's text carries the SQL and a link
+    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(inner).strip().splitlines()
+    return text[0] if text else type(inner).__name__
+
+
+@asynccontextmanager
+async def begin(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction, like `engine.begin()`; failing to connect at all raises
+    DatabaseUnreachable (what fails once connected keeps its own error and traceback)."""
+    shown = engine.url.render_as_string(hide_password=True)
+    folder = _missing_sqlite_folder(engine.url)
+    if folder is not None:
+        raise DatabaseUnreachable(
+            f"cannot open the database {URL_VARIABLE}={shown}: the folder {folder} does not exist"
+        )
+    connection = engine.connect()
+    try:
+        await connection.start()
+    except (OSError, DBAPIError) as exc:
+        raise DatabaseUnreachable(
+            f"cannot open the database {URL_VARIABLE}={shown}: {_reason(exc)}"
+        ) from exc
+    try:
+        async with connection.begin():
+            yield connection
+    finally:
+        await connection.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -11,9 +12,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from store.database import begin
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # any constant works; it only has to be the same in every process of this service
 _PG_LOCK_KEY = 0x66696B61
+# Alembic says at INFO which migrations it runs ("Context impl SQLiteImpl", "Running upgrade"):
+# news for a developer, noise on an operator's terminal at every first start
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class SchemaBehind(Exception):
@@ -62,11 +68,11 @@ def _ensure(connection: Connection) -> None:
 
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to the newest version."""
-    async with engine.begin() as conn:
+    async with begin(engine) as conn:
         await conn.run_sync(_upgrade)
 
 
 async def ensure_schema(engine: AsyncEngine) -> None:
     """Create the schema in an empty database; refuse to run on an older one."""
-    async with engine.begin() as conn:
+    async with begin(engine) as conn:
         await conn.run_sync(_ensure)

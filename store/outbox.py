@@ -7,11 +7,11 @@ long compared with one send, so a second delivery needs a crash between send and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import OutboxMessage, Participant
@@ -168,3 +168,15 @@ async def hold_back_opted_out(
         .values(status="cancelled", last_error="participant opted out", claimed_until=None)
     )
     return [r for r in rows if r.id not in held]
+
+
+async def waiting_without_channel(
+    session: AsyncSession, configured: Collection[str]
+) -> dict[str, int]:
+    """How many messages wait for each channel that is not configured, so nothing sends them."""
+    rows = await session.execute(
+        select(OutboxMessage.channel, func.count())
+        .where(OutboxMessage.status == "pending", OutboxMessage.channel.not_in(list(configured)))
+        .group_by(OutboxMessage.channel)
+    )
+    return {channel: count for channel, count in rows}

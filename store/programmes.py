@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Programme
@@ -44,4 +46,33 @@ async def get_or_create(
         )
         session.add(programme)
         await session.flush()
+    return programme
+
+
+async def listing(session: AsyncSession) -> list[Programme]:
+    """Every programme, by id."""
+    return list((await session.scalars(select(Programme).order_by(Programme.id))).all())
+
+
+async def save(
+    session: AsyncSession,
+    programme_id: str,
+    now: datetime,
+    *,
+    defaults: SendWindow,
+    changes: Mapping[str, str | int],
+) -> Programme:
+    """Create the programme (with `defaults` for its timing, its id as its name) or change it;
+    `changes` maps Programme's column names to their new values."""
+    programme = await get_or_create(
+        session,
+        programme_id,
+        now,
+        name=programme_id,
+        timezone=defaults.timezone,
+        send_hour=defaults.send_hour,
+        quiet=(defaults.quiet_start, defaults.quiet_end),
+    )
+    for column, value in changes.items():
+        setattr(programme, column, value)
     return programme

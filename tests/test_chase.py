@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.channels.base import InboundMessage
 from fikafollow.app import App
-from fikafollow.cli import main
+from fikafollow.commands import main
 from fikafollow.config import load_settings
 from store import intake
 from store.calls import by_language, call_list
@@ -337,7 +337,7 @@ def test_two_tick_processes_at_once_on_postgres_remind_each_once(
 ) -> None:
     path = many_matches(tmp_path / "m.csv", 150)
     environ = {**os.environ, "FIKAFOLLOW_DATABASE_URL": postgres_url}
-    command = [sys.executable, "-m", "fikafollow.cli"]
+    command = [sys.executable, "-m", "fikafollow"]
     run = functools.partial(subprocess.run, env=environ, check=True, stdout=subprocess.DEVNULL)
     run([*command, "import", str(path), "--now", "2026-05-05T12:00+02:00"])
     run([*command, "tick", "--now", "2026-05-25T10:05+02:00"])

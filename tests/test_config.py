@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fikafollow.cli import main
+from fikafollow.commands import main
 from fikafollow.config import ConfigError, load_settings
 
 

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from bot.greeting_review import review_routes
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from fikafollow.cli import main
+from fikafollow.commands import main
 from fikafollow.config import load_settings
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
@@ -240,7 +240,7 @@ def test_two_digest_processes_at_once_send_each_coordinator_one(
     command = [
         sys.executable,
         "-m",
-        "fikafollow.cli",
+        "fikafollow",
         "digest",
         "--send",
         "--now",

@@ -16,7 +16,7 @@ from PIL import ExifTags, Image
 from bot.channels.email import ImapSettings, MailboxReader, strip_quoted
 from bot.channels.email.receive import close
 from fikafollow.app import App
-from fikafollow.cli import main
+from fikafollow.commands import main
 from tests.dbstate import aquery
 from tests.mail_support import (
     MATCH_CSV,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fikafollow.cli import main
+from fikafollow.commands import main
 from tests.dbstate import query, snapshot
 
 HEADER = (

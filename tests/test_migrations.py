@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
 
-from fikafollow.cli import main
+from fikafollow.commands import main
 from store.database import make_engine
 from store.migrate import SchemaBehind, ensure_schema, head_revisions
 from store.models import Base

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from fikafollow.cli import main
+from fikafollow.commands import main
 from tests import fixed_programmes
 
 PERIOD = ["--from", "2026-05-01", "--to", "2026-05-31", "--programme", "alpha"]

@@ -94,7 +94,7 @@ def test_webhook_mode_needs_a_public_url_and_a_secret() -> None:
 def test_links_without_telegram_configured_is_a_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from fikafollow.cli import main
+    from fikafollow.commands import main
 
     assert main(["links"]) == 2
     assert "FIKAFOLLOW_TELEGRAM_TOKEN" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from fikafollow.app import App
-from fikafollow.cli import build_parser, run
+from fikafollow.commands import build_parser, run
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Answer, FollowUp, Greeting, InboxEvent, Participant, Programme

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fikafollow.app import App
-from fikafollow.cli import main
+from fikafollow.commands import main
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Programme
@@ -102,7 +102,7 @@ def test_two_tick_processes_at_once_on_postgres_start_each_followup_once(
 ) -> None:
     path = many_matches(tmp_path / "m.csv", 300)
     environ = {**os.environ, "FIKAFOLLOW_DATABASE_URL": postgres_url}
-    command = [sys.executable, "-m", "fikafollow.cli"]
+    command = [sys.executable, "-m", "fikafollow"]
     subprocess.run([*command, "import", str(path), "--now", IMPORTED], env=environ, check=True)
     ticks = [
         subprocess.Popen(

@@ -17,7 +17,7 @@ import pytest
 
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from fikafollow.cli import main
+from fikafollow.commands import main
 from store.models import ApiKey
 from tests.dbstate import aquery
 

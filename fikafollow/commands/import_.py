@@ -1,0 +1,58 @@
+"""`fikafollow import FILE.csv`: matches from a CSV file, all rows or none.
+
+(The module has a trailing underscore because `import` is a Python keyword.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from fikafollow.app import App
+from fikafollow.commands.options import Subcommands, add_programme, parse_now
+from fikafollow.errors import UsageError
+from store import intake
+from store.models import Programme
+
+
+def register(sub: Subcommands) -> None:
+    imp = sub.add_parser("import", help="import matches from a CSV file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    add_programme(imp)
+    imp.add_argument("--now", help="the import's instant, ISO-8601 (default: now)")
+    imp.set_defaults(handler=cmd_import)
+
+
+async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    now = parse_now(args.now, app.settings)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    rows, errors = intake.read_csv(data, app.settings.default_region)
+    if errors:
+        sys.stderr.write(f"{args.file}: {len(errors)} problem(s), nothing was imported:\n")
+        for error in errors:
+            sys.stderr.write(f"  {error}\n")
+        return 1
+    await app.start()
+    programme = await app.programme(args.programme, now)
+    async with app.sessions() as session:
+        programme = await session.get_one(Programme, programme.id)
+        result = await intake.apply(session, programme, rows, now, app.book.days())
+        if args.dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    verb = "would change" if args.dry_run else "changed"
+    out.write(
+        f"{len(rows)} rows checked; {verb}: "
+        f"{result.matches_created} new and {result.matches_changed} changed matches, "
+        f"{result.participants_created} new and {result.participants_changed} changed "
+        f"participants, {result.followups_created} new and {result.followups_moved} moved "
+        "follow-ups\n"
+    )
+    return 0

@@ -1,0 +1,40 @@
+"""What several commands share: the shape of a handler, `--programme`, reading `--now`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO, TypeAlias
+from zoneinfo import ZoneInfo
+
+from fikafollow.config import Settings
+from fikafollow.errors import UsageError
+
+if TYPE_CHECKING:
+    from fikafollow.app import App
+
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+# a command that works on the database and channels; `main` builds the App and closes it after
+Handler: TypeAlias = "Callable[[App, argparse.Namespace, TextIO], Awaitable[int]]"
+# a command that builds what it needs itself (serve, demo)
+Standalone: TypeAlias = "Callable[[argparse.Namespace, Settings, TextIO], Awaitable[int]]"
+
+PROGRAMME_HELP = "programme id (default: FIKAFOLLOW_PROGRAMME)"
+
+
+def add_programme(parser: argparse.ArgumentParser, help: str = PROGRAMME_HELP) -> None:
+    parser.add_argument("--programme", help=help)
+
+
+def parse_now(value: str | None, settings: Settings) -> datetime:
+    """ISO-8601; without an offset the time is read in the programme's time zone."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--now {value!r} is not ISO-8601, e.g. 2026-06-01T10:30+02:00") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(settings.timezone))
+    return parsed.astimezone(UTC)

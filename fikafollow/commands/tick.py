@@ -1,0 +1,39 @@
+"""`fikafollow tick`: one pass at an instant: start, chase, send."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from fikafollow.app import App
+from fikafollow.commands.options import Subcommands, parse_now
+from store import outbox
+
+
+def register(sub: Subcommands) -> None:
+    tick = sub.add_parser("tick", help="run one pass: start due follow-ups, send the outbox")
+    tick.add_argument("--now", help="the instant of the pass, ISO-8601 (default: now)")
+    tick.set_defaults(handler=cmd_tick)
+
+
+async def cmd_tick(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    now = parse_now(args.now, app.settings)
+    await app.start()
+    await app.programme(None, now)
+    result = await app.tick(lambda: now)
+    out.write(
+        f"at {now.isoformat()}: started {result.dispatch.started} follow-ups "
+        f"({result.dispatch.unreachable} unreachable, {result.dispatch.opted_out} opted out); "
+        f"reminded {result.chase.reminded}, moved to another channel {result.chase.moved}, "
+        f"expired {result.chase.expired}; "
+        f"sent {result.drain.sent}, to retry {result.drain.retried}, failed {result.drain.failed}\n"
+    )
+    async with app.sessions() as session:
+        waiting = await outbox.waiting_without_channel(session, app.channels)
+    if waiting:
+        out.write(
+            "waiting in the outbox for channels that are not configured: "
+            + ", ".join(f"{name} {n}" for name, n in sorted(waiting.items()))
+            + "\n"
+        )
+    return 0
