@@ -56,7 +56,7 @@ class App:
             self.channels,
             {name: TokenBucket(rates.get(name, 10.0)) for name in self.channels},
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
-            on_failure=self.conversation.fall_back,
+            on_failure=self.conversation.failed_for_good,
         )
 
     def questions(self) -> list[str]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Programme
@@ -45,3 +47,8 @@ async def get_or_create(
         session.add(programme)
         await session.flush()
     return programme
+
+
+async def every(session: AsyncSession) -> Sequence[Programme]:
+    """Every programme, by id."""
+    return (await session.scalars(select(Programme).order_by(Programme.id))).all()
