@@ -54,16 +54,18 @@ class Conversation:
         # answer links, and e-mail and SMS a link to the upload page
         self.links: LinkMaker | None = None
 
-    async def start(self, session: AsyncSession, followup: FollowUp, now: datetime) -> str:
+    async def start(
+        self, session: AsyncSession, followup: FollowUp, now: datetime
+    ) -> FollowUpStatus:
         """Ask the first question of a claimed follow-up; returns its new status."""
         participant = await session.get_one(Participant, followup.participant_id)
         if participant.opted_out_at is not None:
             followup.status = FollowUpStatus.OPTED_OUT
-            return followup.status
+            return FollowUpStatus.OPTED_OUT
         reach = ladder(participant)
         if not reach:
             followup.status = FollowUpStatus.UNREACHABLE
-            return followup.status
+            return FollowUpStatus.UNREACHABLE
         channel, address = reach[0]
         survey = self.book.surveys[followup.survey]
         turn = self.dialogue.start(survey)
@@ -73,7 +75,7 @@ class Conversation:
         followup.started_at = now
         followup.last_message_at = now
         await self._say(session, followup, participant, turn.say, channel, address, now)
-        return followup.status
+        return FollowUpStatus.ACTIVE
 
     async def failed_for_good(
         self, session: AsyncSession, failed: OutboxMessage, reason: str, now: datetime
@@ -161,7 +163,7 @@ class Conversation:
         message: InboundMessage,
         now: datetime,
         followup_id: int | None = None,
-    ) -> str:
+    ) -> InboxOutcome:
         """Store an inbound message once and act on it; returns what became of it.
 
         `followup_id` is given when the channel already knows which follow-up the message
@@ -183,15 +185,16 @@ class Conversation:
         if event is None:
             return InboxOutcome.DUPLICATE
         if followup_id is not None:
-            event.outcome = await self._act_on_followup(session, event, message, followup_id, now)
+            outcome = await self._act_on_followup(session, event, message, followup_id, now)
         else:
-            event.outcome = await self._act(session, event, message, now)
-        log.info("inbound %s event %s: %s", message.channel, event.id, event.outcome)
-        return event.outcome
+            outcome = await self._act(session, event, message, now)
+        event.outcome = outcome
+        log.info("inbound %s event %s: %s", message.channel, event.id, outcome)
+        return outcome
 
     async def _act(
         self, session: AsyncSession, event: InboxEvent, message: InboundMessage, now: datetime
-    ) -> str:
+    ) -> InboxOutcome:
         candidates = await participants.at_address(session, message.channel, message.sender)
         if not candidates:
             return InboxOutcome.UNKNOWN_SENDER
@@ -236,7 +239,7 @@ class Conversation:
         message: InboundMessage,
         followup_id: int,
         now: datetime,
-    ) -> str:
+    ) -> InboxOutcome:
         followup = await session.get_one(FollowUp, followup_id)
         participant = await session.get_one(Participant, followup.participant_id)
         event.participant_id = participant.id
@@ -265,7 +268,7 @@ class Conversation:
         value: str,
         now: datetime,
         channel: str = "email",
-    ) -> str:
+    ) -> InboxOutcome:
         """An answer given on a web page (a one-click link): recorded, or changed if given
         before; when it answers the step being asked, the dialogue moves on as for a button."""
         survey = self.book.surveys[followup.survey]
@@ -295,17 +298,16 @@ class Conversation:
         if followup.status in OPEN_FOLLOWUP and followup.step == question:
             state = State(followup.step, followup.resume_step, followup.reprompted)
             turn = self.dialogue.respond(survey, state, Incoming(button=message.button_value))
-            event.outcome = await self._apply(
-                session, followup, participant, event, message, turn, now
-            )
-            return event.outcome
+            outcome = await self._apply(session, followup, participant, event, message, turn, now)
+            event.outcome = outcome
+            return outcome
         # an earlier answer changed: recorded, and nothing is asked again
         if question == CONSENT:
             await greetings.give_consent(session, followup.id, value, now, change=True)
         else:
             await self._record_answer(session, followup, event, question, value, message, now)
         event.outcome = InboxOutcome.ANSWER_CHANGED
-        return event.outcome
+        return InboxOutcome.ANSWER_CHANGED
 
     async def add_greeting(
         self,
@@ -352,7 +354,7 @@ class Conversation:
         message: InboundMessage,
         turn: Turn,
         now: datetime,
-    ) -> str:
+    ) -> InboxOutcome:
         say = turn.say
         if turn.greeting_photos:
             stored = []
