@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -25,7 +24,8 @@ from bot.conversation import Conversation
 from bot.links import ANSWER, LINK_LIFETIME, UNSUBSCRIBE, UPLOAD, BadLink, LinkClaim, LinkMaker
 from bot.surveys import CONSENT
 from messages.render import Catalogue
-from store.models import Answer, FollowUp, Greeting, Participant, Programme
+from store import answers, greetings
+from store.models import FollowUp, Participant, Programme
 from store.photos import MAX_BYTES, PhotoRejected
 
 log = logging.getLogger(__name__)
@@ -104,18 +104,10 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         language = participant.language
         question = claim.question or ""
         options = dialogue.options_for(book.surveys[followup.survey], question)
-        current = await session.scalar(
-            select(Answer.value).where(
-                Answer.followup_id == followup.id, Answer.question == question
-            )
-        )
         if question == CONSENT:
-            current = await session.scalar(
-                select(Greeting.consent)
-                .where(Greeting.followup_id == followup.id, Greeting.consent.is_not(None))
-                .order_by(Greeting.id.desc())
-                .limit(1)
-            )
+            current = await greetings.latest_consent(session, followup.id)
+        else:
+            current = await answers.current(session, followup.id, question)
         partner = await ctx.conversation.partners(session, followup)
         catalogue = ctx.catalogue
         upload_url = None

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import InboundMessage
@@ -23,24 +22,17 @@ from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages.render import Catalogue, Rendered
-from store import inbox, outbox
-from store.models import (
-    Answer,
-    FollowUp,
-    Greeting,
-    InboxEvent,
-    MatchMember,
-    OutboxMessage,
-    Participant,
-    Programme,
-)
+from store import answers, followups, greetings, inbox, outbox, participants
+from store.models import FollowUp, Greeting, InboxEvent, OutboxMessage, Participant, Programme
 from store.photos import PhotoRejected, PhotoStore, StoredPhoto
+from store.vocabulary import OPEN_FOLLOWUP, PROMPTS, FollowUpStatus, InboxOutcome, MessageKind
 
 log = logging.getLogger(__name__)
-OPEN = ("active", "done")
-# messages that ask something; one that cannot be delivered is asked again on the next channel
-PROMPTS = frozenset({"question", "reprompt", "reminder", "consent", "greeting_invite"})
 MAX_SMS_PARTS = 2
+# the messages that ask a question with options: in an e-mail each option is a one-click link
+ASKS = frozenset(
+    {MessageKind.QUESTION, MessageKind.REPROMPT, MessageKind.REMINDER, MessageKind.CONSENT}
+)
 # a deep link that binds the participant's Telegram chat, or None (bot/channels/telegram/links.py)
 TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
 
@@ -62,42 +54,53 @@ class Conversation:
         # answer links, and e-mail and SMS a link to the upload page
         self.links: LinkMaker | None = None
 
-    async def start(self, session: AsyncSession, followup: FollowUp, now: datetime) -> str:
+    async def start(
+        self, session: AsyncSession, followup: FollowUp, now: datetime
+    ) -> FollowUpStatus:
         """Ask the first question of a claimed follow-up; returns its new status."""
         participant = await session.get_one(Participant, followup.participant_id)
         if participant.opted_out_at is not None:
-            followup.status = "opted_out"
-            return followup.status
+            followup.status = FollowUpStatus.OPTED_OUT
+            return FollowUpStatus.OPTED_OUT
         reach = ladder(participant)
         if not reach:
-            followup.status = "unreachable"
-            return followup.status
+            followup.status = FollowUpStatus.UNREACHABLE
+            return FollowUpStatus.UNREACHABLE
         channel, address = reach[0]
         survey = self.book.surveys[followup.survey]
         turn = self.dialogue.start(survey)
-        followup.status = "active"
+        followup.status = FollowUpStatus.ACTIVE
         followup.step = turn.state.step
         followup.channel = channel
         followup.started_at = now
         followup.last_message_at = now
         await self._say(session, followup, participant, turn.say, channel, address, now)
-        return followup.status
+        return FollowUpStatus.ACTIVE
+
+    async def failed_for_good(
+        self, session: AsyncSession, failed: OutboxMessage, reason: str, now: datetime
+    ) -> str:
+        """Record that a message can never be delivered (a blocked bot, an invalid number, a
+        provider's permanent error) and act on it (`fall_back`), in one transaction; returns what
+        became of it. The sender and the delivery reports both come here."""
+        if not await outbox.mark_failed(session, failed.id, reason):
+            return "already recorded"
+        return await self.fall_back(session, failed, now)
 
     async def fall_back(self, session: AsyncSession, failed: OutboxMessage, now: datetime) -> str:
         """A message failed for good on its channel: that channel is dead for the participant,
         and a question still open is asked again on the next channel of their ladder."""
         participant = await session.get_one(Participant, failed.participant_id)
-        dead = {c for c in participant.dead_channels.split(",") if c} | {failed.channel}
-        participant.dead_channels = ",".join(sorted(dead))
+        participant.mark_dead(failed.channel)
         if failed.followup_id is None or failed.kind not in PROMPTS:
             return "recorded"
         followup = await session.get_one(FollowUp, failed.followup_id)
-        if followup.status not in OPEN or participant.opted_out_at is not None:
+        if followup.status not in OPEN_FOLLOWUP or participant.opted_out_at is not None:
             return "recorded"
         reach = ladder(participant)
         if not reach:
-            if followup.status == "active":
-                followup.status = "unreachable"
+            if followup.status == FollowUpStatus.ACTIVE:
+                followup.status = FollowUpStatus.UNREACHABLE
             return "unreachable"
         channel, address = reach[0]
         followup.channel = channel
@@ -117,7 +120,10 @@ class Conversation:
         address = address_for(participant, channel) if channel else None
         if not says or channel is None or not address:
             return False
-        says = tuple(replace(s, kind="reminder") if s.kind == "question" else s for s in says)
+        says = tuple(
+            replace(s, kind=MessageKind.REMINDER) if s.kind == MessageKind.QUESTION else s
+            for s in says
+        )
         followup.last_message_at = now
         await self._say(session, followup, participant, says, channel, address, now)
         return True
@@ -157,7 +163,7 @@ class Conversation:
         message: InboundMessage,
         now: datetime,
         followup_id: int | None = None,
-    ) -> str:
+    ) -> InboxOutcome:
         """Store an inbound message once and act on it; returns what became of it.
 
         `followup_id` is given when the channel already knows which follow-up the message
@@ -177,38 +183,44 @@ class Conversation:
             now=now,
         )
         if event is None:
-            return "duplicate"
+            return InboxOutcome.DUPLICATE
         if followup_id is not None:
-            event.outcome = await self._act_on_followup(session, event, message, followup_id, now)
+            outcome = await self._act_on_followup(session, event, message, followup_id, now)
         else:
-            event.outcome = await self._act(session, event, message, now)
-        log.info("inbound %s event %s: %s", message.channel, event.id, event.outcome)
-        return event.outcome
+            outcome = await self._act(session, event, message, now)
+        event.outcome = outcome
+        log.info("inbound %s event %s: %s", message.channel, event.id, outcome)
+        return outcome
 
     async def _act(
         self, session: AsyncSession, event: InboxEvent, message: InboundMessage, now: datetime
-    ) -> str:
-        candidates = await self._participants(session, message.channel, message.sender)
+    ) -> InboxOutcome:
+        candidates = await participants.at_address(session, message.channel, message.sender)
         if not candidates:
-            return "unknown_sender"
-        followup, participant = await self._open_followup(session, candidates)
+            return InboxOutcome.UNKNOWN_SENDER
+        followup = await followups.latest_open(session, [p.id for p in candidates])
+        if followup is None:
+            participant = candidates[0]
+        else:
+            participant = next(p for p in candidates if p.id == followup.participant_id)
         event.participant_id = participant.id
         plain = message.button_value is None and not message.photos
         if plain and (is_stop(message.text) or is_start(message.text)):
             stop = is_stop(message.text)
             await self._opt(session, participant, stop, message, followup, now)
-            return "opted_out" if stop else "opted_in"
+            return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
         if followup is None:
-            return "no_open_followup"
+            return InboxOutcome.NO_OPEN_FOLLOWUP
         event.followup_id = followup.id
-        if len(candidates) > 1 and await self._others_asking(session, candidates, followup):
+        others = [p.id for p in candidates if p.id != followup.participant_id]
+        if others and await followups.any_active(session, others):
             # a shared phone where several are being asked: the answer counts for the latest
             # question, and the family is told which fika that was so they can set it right
             await self._say(
                 session,
                 followup,
                 participant,
-                (Say("answered_for"),),
+                (Say(MessageKind.ANSWERED_FOR),),
                 message.channel,
                 message.sender,
                 now,
@@ -227,7 +239,7 @@ class Conversation:
         message: InboundMessage,
         followup_id: int,
         now: datetime,
-    ) -> str:
+    ) -> InboxOutcome:
         followup = await session.get_one(FollowUp, followup_id)
         participant = await session.get_one(Participant, followup.participant_id)
         event.participant_id = participant.id
@@ -238,9 +250,9 @@ class Conversation:
         if plain and (is_stop(message.text) or is_start(message.text)):
             stop = is_stop(message.text)
             await self._opt(session, participant, stop, message, followup, now)
-            return "opted_out" if stop else "opted_in"
-        if followup.status not in OPEN:
-            return "no_open_followup"
+            return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
+        if followup.status not in OPEN_FOLLOWUP:
+            return InboxOutcome.NO_OPEN_FOLLOWUP
         event.followup_id = followup.id
         survey = self.book.surveys[followup.survey]
         state = State(followup.step or "", followup.resume_step, followup.reprompted)
@@ -256,7 +268,7 @@ class Conversation:
         value: str,
         now: datetime,
         channel: str = "email",
-    ) -> str:
+    ) -> InboxOutcome:
         """An answer given on a web page (a one-click link): recorded, or changed if given
         before; when it answers the step being asked, the dialogue moves on as for a button."""
         survey = self.book.surveys[followup.survey]
@@ -264,7 +276,7 @@ class Conversation:
             raise ValueError(f"{value!r} is not an option of {question!r}")
         participant = await session.get_one(Participant, followup.participant_id)
         if participant.opted_out_at is not None:
-            return "opted_out"
+            return InboxOutcome.OPTED_OUT
         message = InboundMessage(
             channel=channel,
             provider_id=f"link-{followup.id}-{secrets.token_hex(8)}",
@@ -281,26 +293,21 @@ class Conversation:
             now=now,
         )
         if event is None:  # a random id cannot repeat; kept for the type checker
-            return "duplicate"
+            return InboxOutcome.DUPLICATE
         event.participant_id, event.followup_id = participant.id, followup.id
-        if followup.status in OPEN and followup.step == question:
+        if followup.status in OPEN_FOLLOWUP and followup.step == question:
             state = State(followup.step, followup.resume_step, followup.reprompted)
             turn = self.dialogue.respond(survey, state, Incoming(button=message.button_value))
-            event.outcome = await self._apply(
-                session, followup, participant, event, message, turn, now
-            )
-            return event.outcome
+            outcome = await self._apply(session, followup, participant, event, message, turn, now)
+            event.outcome = outcome
+            return outcome
         # an earlier answer changed: recorded, and nothing is asked again
         if question == CONSENT:
-            await session.execute(
-                update(Greeting)
-                .where(Greeting.followup_id == followup.id, Greeting.photo_path.is_not(None))
-                .values(consent=value, consent_at=now)
-            )
+            await greetings.give_consent(session, followup.id, value, now, change=True)
         else:
             await self._record_answer(session, followup, event, question, value, message, now)
-        event.outcome = "answer_changed"
-        return event.outcome
+        event.outcome = InboxOutcome.ANSWER_CHANGED
+        return InboxOutcome.ANSWER_CHANGED
 
     async def add_greeting(
         self,
@@ -312,23 +319,21 @@ class Conversation:
         now: datetime,
     ) -> Greeting:
         """A fikahälsning from the upload page: photo, words and the consent given with them."""
-        greeting = Greeting(
+        greeting = greetings.add(
+            session,
             followup_id=followup.id,
             participant_id=followup.participant_id,
             words=words,
-            photo_path=photo.path if photo else None,
-            photo_type=photo.content_type if photo else None,
+            photo=photo,
             consent=consent,
-            consent_at=now if consent is not None else None,
-            created_at=now,
+            now=now,
         )
-        session.add(greeting)
         # the page asked the consent question itself: the invitation is answered
         if followup.step == GREETING and followup.resume_step is None:
             followup.step = FINISHED
             followup.last_message_at = now
-            if followup.status == "active":
-                followup.status = "done"
+            if followup.status == FollowUpStatus.ACTIVE:
+                followup.status = FollowUpStatus.DONE
                 followup.finished_at = now
         return greeting
 
@@ -338,14 +343,7 @@ class Conversation:
         """The one-click unsubscribe (RFC 8058): no more messages, and no message to say so."""
         if participant.opted_out_at is None:
             participant.opted_out_at = now
-        await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.participant_id == participant.id,
-                OutboxMessage.status == "pending",
-            )
-            .values(status="cancelled", last_error="participant unsubscribed")
-        )
+        await outbox.cancel_pending(session, participant.id, "participant unsubscribed")
 
     async def _apply(
         self,
@@ -356,7 +354,7 @@ class Conversation:
         message: InboundMessage,
         turn: Turn,
         now: datetime,
-    ) -> str:
+    ) -> InboxOutcome:
         say = turn.say
         if turn.greeting_photos:
             stored = []
@@ -371,52 +369,41 @@ class Conversation:
                     session,
                     followup,
                     participant,
-                    (Say("photo_rejected"),),
+                    (Say(MessageKind.PHOTO_REJECTED),),
                     message.channel,
                     message.sender,
                     now,
                 )
-                return "photo_rejected"
+                return InboxOutcome.PHOTO_REJECTED
             for photo in stored:
-                session.add(
-                    Greeting(
-                        followup_id=followup.id,
-                        participant_id=participant.id,
-                        inbox_id=event.id,
-                        words=turn.greeting_words or "",
-                        photo_path=photo.path,
-                        photo_type=photo.content_type,
-                        created_at=now,
-                    )
-                )
-        elif turn.greeting_words:
-            session.add(
-                Greeting(
+                greetings.add(
+                    session,
                     followup_id=followup.id,
                     participant_id=participant.id,
                     inbox_id=event.id,
-                    words=turn.greeting_words,
-                    created_at=now,
+                    words=turn.greeting_words or "",
+                    photo=photo,
+                    now=now,
                 )
+        elif turn.greeting_words:
+            greetings.add(
+                session,
+                followup_id=followup.id,
+                participant_id=participant.id,
+                inbox_id=event.id,
+                words=turn.greeting_words,
+                now=now,
             )
         for question, value in turn.answers:
             await self._record_answer(session, followup, event, question, value, message, now)
         if turn.consent is not None:
-            await session.execute(
-                update(Greeting)
-                .where(
-                    Greeting.followup_id == followup.id,
-                    Greeting.photo_path.is_not(None),
-                    Greeting.consent.is_(None),
-                )
-                .values(consent=turn.consent, consent_at=now)
-            )
+            await greetings.give_consent(session, followup.id, turn.consent, now, change=False)
         followup.step = turn.state.step
         followup.resume_step = turn.state.resume_step
         followup.reprompted = turn.state.reprompted
         followup.last_message_at = now
-        if turn.answered_all and followup.status == "active":
-            followup.status = "done"
+        if turn.answered_all and followup.status == FollowUpStatus.ACTIVE:
+            followup.status = FollowUpStatus.DONE
             followup.finished_at = now
         await self._say(session, followup, participant, say, message.channel, message.sender, now)
         return turn.outcome
@@ -431,25 +418,16 @@ class Conversation:
         message: InboundMessage,
         now: datetime,
     ) -> None:
-        existing = await session.scalar(
-            select(Answer).where(Answer.followup_id == followup.id, Answer.question == question)
+        await answers.record(
+            session,
+            followup_id=followup.id,
+            question=question,
+            value=value,
+            raw_text=message.text if message.button_value is None else message.button_value,
+            channel=message.channel,
+            inbox_id=event.id,
+            now=now,
         )
-        raw = message.text if message.button_value is None else message.button_value
-        if existing is None:
-            session.add(
-                Answer(
-                    followup_id=followup.id,
-                    question=question,
-                    value=value,
-                    raw_text=raw,
-                    channel=message.channel,
-                    inbox_id=event.id,
-                    answered_at=now,
-                )
-            )
-        else:
-            existing.value, existing.raw_text, existing.answered_at = value, raw, now
-            existing.channel, existing.inbox_id = message.channel, event.id
 
     async def _opt(
         self,
@@ -463,21 +441,13 @@ class Conversation:
         if stop:
             participant.opted_out_at = now
             # nothing already queued may go out after a stop, on any channel
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.participant_id == participant.id,
-                    OutboxMessage.status == "pending",
-                )
-                .values(status="cancelled", last_error="participant opted out")
-            )
+            await outbox.cancel_pending(session, participant.id, "participant opted out")
         else:
             participant.opted_out_at = None
             # a start that arrived on a channel proves the channel works again (an SMS number
             # Twilio refused as unsubscribed, 21610, is open once its owner texts START)
-            dead = [c for c in participant.dead_channels.split(",") if c and c != message.channel]
-            participant.dead_channels = ",".join(dead)
-        kind = "opted_out" if stop else "opted_in"
+            participant.revive(message.channel)
+        kind = MessageKind.OPTED_OUT if stop else MessageKind.OPTED_IN
         await self._say(
             session, followup, participant, (Say(kind),), message.channel, message.sender, now
         )
@@ -488,16 +458,11 @@ class Conversation:
         """A participant linked their Telegram chat: greet them there, and move a follow-up that
         is waiting for an answer elsewhere to Telegram by asking its open question again."""
         await self._say(
-            session, None, participant, (Say("telegram_linked"),), "telegram", chat, now
+            session, None, participant, (Say(MessageKind.TELEGRAM_LINKED),), "telegram", chat, now
         )
         if participant.opted_out_at is not None:
             return
-        followup = await session.scalar(
-            select(FollowUp)
-            .where(FollowUp.participant_id == participant.id, FollowUp.status == "active")
-            .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
-            .limit(1)
-        )
+        followup = await followups.latest_active(session, participant.id)
         if followup is None:
             return
         survey = self.book.surveys[followup.survey]
@@ -516,7 +481,9 @@ class Conversation:
     ) -> Rendered:
         # someone who chose Telegram but never opened the bot is asked elsewhere, with the link
         # that binds their chat -- in an SMS only where it still fits in two parts
-        rendered = self.catalogue.render("question", participant.language, channel, **params)
+        rendered = self.catalogue.render(
+            MessageKind.QUESTION, participant.language, channel, **params
+        )
         wants_link = (
             self.telegram_linker is not None
             and params.get("first")
@@ -530,61 +497,17 @@ class Conversation:
         if link is None:
             return rendered
         linked = self.catalogue.render(
-            "question", participant.language, channel, telegram_link=link, **params
+            MessageKind.QUESTION, participant.language, channel, telegram_link=link, **params
         )
         if channel == "sms" and sms_segments.segments(linked.text) > MAX_SMS_PARTS:
             log.info("telegram link left out of a %s SMS: no room", participant.language)
             return rendered
         return linked
 
-    async def _participants(
-        self, session: AsyncSession, channel: str, sender: str
-    ) -> Sequence[Participant]:
-        column = {
-            "telegram": Participant.telegram_chat_id,
-            "sms": Participant.phone,
-            "email": Participant.email,
-        }.get(channel)
-        if column is None:
-            return []
-        return (await session.scalars(select(Participant).where(column == sender))).all()
-
-    async def _open_followup(
-        self, session: AsyncSession, candidates: Sequence[Participant]
-    ) -> tuple[FollowUp | None, Participant]:
-        """The most recently asked open follow-up among the people behind one address."""
-        ids = [p.id for p in candidates]
-        followup = await session.scalar(
-            select(FollowUp)
-            .where(FollowUp.participant_id.in_(ids), FollowUp.status.in_(OPEN))
-            .order_by(FollowUp.status.asc(), FollowUp.started_at.desc(), FollowUp.id.desc())
-            .limit(1)
-        )
-        if followup is None:
-            return None, candidates[0]
-        return followup, next(p for p in candidates if p.id == followup.participant_id)
-
-    async def _others_asking(
-        self, session: AsyncSession, candidates: Sequence[Participant], chosen: FollowUp
-    ) -> bool:
-        """Whether someone else behind the same address also has questions waiting."""
-        others = [p.id for p in candidates if p.id != chosen.participant_id]
-        found = await session.scalar(
-            select(FollowUp.id)
-            .where(FollowUp.participant_id.in_(others), FollowUp.status == "active")
-            .limit(1)
-        )
-        return found is not None
-
     async def partners(self, session: AsyncSession, followup: FollowUp) -> str:
-        names = await session.scalars(
-            select(Participant.first_name)
-            .join(MatchMember, MatchMember.participant_id == Participant.id)
-            .where(
-                MatchMember.match_id == followup.match_id,
-                Participant.id != followup.participant_id,
-            )
-            .order_by(Participant.id)
+        """The names of the others in the follow-up's match, as the messages show them."""
+        names = await participants.partner_names(
+            session, followup.match_id, followup.participant_id
         )
         return " & ".join(names)
 
@@ -608,21 +531,21 @@ class Conversation:
                 "first_name": participant.first_name,
             }
             # each kind takes exactly its own parameters; the renderer refuses others
-            if say.kind == "question":
+            if say.kind == MessageKind.QUESTION:
                 params.update(
                     question=say.question, options=say.options, first=say.first, partner=partner
                 )
-            elif say.kind in ("reprompt", "reminder"):
+            elif say.kind in (MessageKind.REPROMPT, MessageKind.REMINDER):
                 params.update(question=say.question, options=say.options)
-            elif say.kind == "consent":
+            elif say.kind == MessageKind.CONSENT:
                 params["options"] = say.options
-            elif say.kind == "thanks_greeting":
+            elif say.kind == MessageKind.THANKS_GREETING:
                 params["consent"] = say.consent
-            elif say.kind == "answered_for":
+            elif say.kind == MessageKind.ANSWERED_FOR:
                 params["partner"] = partner
             extra = self._link_params(say, followup, channel, now)
             params.update(extra)
-            if say.kind == "question":
+            if say.kind == MessageKind.QUESTION:
                 rendered = await self._render_question(session, participant, channel, params, now)
             else:
                 rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
@@ -658,10 +581,10 @@ class Conversation:
         """Links for the renderer: answer links in e-mail, the upload page in e-mail and SMS."""
         if self.links is None or followup is None:
             return {}
-        if say.kind in ("question", "reprompt", "reminder", "consent") and channel == "email":
+        if say.kind in ASKS and channel == "email":
             question = say.question or CONSENT
             return {"link_urls": self.links.answer_urls(followup.id, question, say.options, now)}
-        if say.kind == "greeting_invite" and channel in ("email", "sms"):
+        if say.kind == MessageKind.GREETING_INVITE and channel in ("email", "sms"):
             return {"upload_url": self.links.upload_url(followup.id)}
         return {}
 

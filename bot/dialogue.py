@@ -8,9 +8,11 @@ question that any photo brings.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from bot.replies import is_start, is_stop, parse_reply
 from bot.surveys import CONSENT, FINISHED, GREETING, Survey, SurveyBook
+from store.vocabulary import InboxOutcome, MessageKind
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Incoming:
 class Say:
     """One message to write into the outbox, by kind; the renderer turns it into words."""
 
-    kind: str
+    kind: MessageKind
     question: str | None = None
     options: tuple[str, ...] = ()
     first: bool = False
@@ -41,13 +43,13 @@ class Say:
 @dataclass(frozen=True)
 class Turn:
     state: State
-    outcome: str
+    outcome: InboxOutcome
     say: tuple[Say, ...] = ()
     answers: tuple[tuple[str, str], ...] = ()
     greeting_words: str | None = None  # a new fikahälsning with these words
     greeting_photos: int = 0
     consent: str | None = None  # the answer to the consent question, for waiting greetings
-    opt: str | None = None  # "out" or "in"
+    opt: Literal["out", "in"] | None = None
 
     @property
     def answered_all(self) -> bool:
@@ -60,17 +62,17 @@ class Dialogue:
 
     def prompt(self, survey: Survey, step: str, *, first: bool = False) -> tuple[Say, ...]:
         if step == GREETING:
-            return (Say("greeting_invite"),)
+            return (Say(MessageKind.GREETING_INVITE),)
         if step == CONSENT:
-            return (Say("consent", question=CONSENT, options=self.book.consent.options),)
+            return (Say(MessageKind.CONSENT, question=CONSENT, options=self.book.consent.options),)
         if step == FINISHED:
-            return (Say("thanks"),)
+            return (Say(MessageKind.THANKS),)
         question = survey.questions[step]
-        return (Say("question", question=step, options=question.options, first=first),)
+        return (Say(MessageKind.QUESTION, question=step, options=question.options, first=first),)
 
     def start(self, survey: Survey) -> Turn:
         first = survey.steps[0]
-        return Turn(State(first), "started", self.prompt(survey, first, first=True))
+        return Turn(State(first), InboxOutcome.STARTED, self.prompt(survey, first, first=True))
 
     def options_for(self, survey: Survey, step: str) -> tuple[str, ...]:
         if step == CONSENT:
@@ -83,9 +85,9 @@ class Dialogue:
         text = incoming.text
         if incoming.button is None and not incoming.photos:
             if is_stop(text):
-                return Turn(state, "opted_out", (Say("opted_out"),), opt="out")
+                return Turn(state, InboxOutcome.OPTED_OUT, (Say(MessageKind.OPTED_OUT),), opt="out")
             if is_start(text):
-                return Turn(state, "opted_in", (Say("opted_in"),), opt="in")
+                return Turn(state, InboxOutcome.OPTED_IN, (Say(MessageKind.OPTED_IN),), opt="in")
         if incoming.photos:
             return self._photo(survey, state, incoming)
         if incoming.button is not None:
@@ -93,18 +95,20 @@ class Dialogue:
         if state.step == GREETING:
             return self._greeting_words(survey, state, text)
         if state.step == FINISHED:
-            return Turn(state, "after_finish")
+            return Turn(state, InboxOutcome.AFTER_FINISH)
         return self._answer(survey, state, text)
 
     def _photo(self, survey: Survey, state: State, incoming: Incoming) -> Turn:
         words = incoming.text.strip()
         if state.step == CONSENT:
             # more photos of the same moment: the consent question is already asked
-            return Turn(state, "greeting", greeting_words=words, greeting_photos=incoming.photos)
+            return Turn(
+                state, InboxOutcome.GREETING, greeting_words=words, greeting_photos=incoming.photos
+            )
         resume = None if state.step in (GREETING, FINISHED) else state.step
         return Turn(
             State(CONSENT, resume_step=resume),
-            "greeting",
+            InboxOutcome.GREETING,
             self.prompt(survey, CONSENT),
             greeting_words=words,
             greeting_photos=incoming.photos,
@@ -114,7 +118,7 @@ class Dialogue:
         question, _, value = button.partition("=")
         # a tap on an old message's button, or a second tap, changes nothing
         if question != state.step or value not in self.options_for(survey, state.step):
-            return Turn(state, "stale_button")
+            return Turn(state, InboxOutcome.STALE_BUTTON)
         return self._accept(survey, state, value, raw=value)
 
     def _answer(self, survey: Survey, state: State, text: str) -> Turn:
@@ -124,26 +128,31 @@ class Dialogue:
             return self._accept(survey, state, reply.value, raw=text)
         if state.reprompted:
             # one re-prompt only: a second would nag; the raw text stays for the coordinator
-            return Turn(state, "not_understood")
-        say = Say("reprompt", question=state.step, options=options)
-        return Turn(replace(state, reprompted=True), "reprompted", (say,))
+            return Turn(state, InboxOutcome.NOT_UNDERSTOOD)
+        say = Say(MessageKind.REPROMPT, question=state.step, options=options)
+        return Turn(replace(state, reprompted=True), InboxOutcome.REPROMPTED, (say,))
 
     def _accept(self, survey: Survey, state: State, value: str, raw: str) -> Turn:
         if state.step == CONSENT:
             following = state.resume_step or FINISHED
-            say: tuple[Say, ...] = (Say("thanks_greeting", consent=value),)
+            say: tuple[Say, ...] = (Say(MessageKind.THANKS_GREETING, consent=value),)
             if following != FINISHED:
                 say += self.prompt(survey, following)
-            return Turn(State(following), "consent", say, consent=value)
+            return Turn(State(following), InboxOutcome.CONSENT, say, consent=value)
         following = survey.after(state.step)
         say = self.prompt(survey, following)
-        return Turn(State(following), "answered", say, answers=((state.step, value),))
+        return Turn(State(following), InboxOutcome.ANSWERED, say, answers=((state.step, value),))
 
     def _greeting_words(self, survey: Survey, state: State, text: str) -> Turn:
         # "yes"/"maybe" here means "I might send one", not a greeting of its own
         reply = parse_reply(text, ("yes", "maybe", "no"))
         if reply.intent == "answer" and reply.value == "no":
-            return Turn(State(FINISHED), "declined_greeting", (Say("thanks"),))
+            return Turn(State(FINISHED), InboxOutcome.DECLINED_GREETING, (Say(MessageKind.THANKS),))
         if reply.intent == "answer" or not text.strip():
-            return Turn(state, "waiting_for_photo")
-        return Turn(State(FINISHED), "greeting", (Say("thanks"),), greeting_words=text.strip())
+            return Turn(state, InboxOutcome.WAITING_FOR_PHOTO)
+        return Turn(
+            State(FINISHED),
+            InboxOutcome.GREETING,
+            (Say(MessageKind.THANKS),),
+            greeting_words=text.strip(),
+        )

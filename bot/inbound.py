@@ -56,12 +56,11 @@ class ConversationInbound:
                 return "unknown"
             if DELIVERY_RANK[report.status] >= DELIVERY_RANK.get(row.delivery_status or "", -1):
                 outbox.note_delivery(row, report.status, report.error, now)
-            if report.permanent is None or row.status == "failed":
+            if report.permanent is None:
                 return "noted"
             # the address is dead for this channel: the next channel of the ladder takes over,
-            # in the same transaction as the record
-            await outbox.mark_failed(session, row.id, report.permanent)
-            outcome = await self.conversation.fall_back(session, row, now)
+            # in the same transaction as the record (once, however many reports say so)
+            outcome = await self.conversation.failed_for_good(session, row, report.permanent, now)
             log.info("outbox %s undeliverable (%s): %s", row.id, report.error, outcome)
         return outcome
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from store.models import Participant
-
-LADDER = ("telegram", "sms", "email")
+from store.vocabulary import CHANNELS
 
 
 def address_for(participant: Participant, channel: str) -> str | None:
@@ -19,11 +18,10 @@ def address_for(participant: Participant, channel: str) -> str | None:
 
 def ladder(participant: Participant) -> list[tuple[str, str]]:
     """(channel, address) in the order to try: the preferred one first, then the others."""
-    order = [participant.channel, *(c for c in LADDER if c != participant.channel)]
-    dead = set(participant.dead_channels.split(","))
+    order = [participant.channel, *(c for c in CHANNELS if c != participant.channel)]
     steps = []
     for channel in order:
-        if channel in dead:
+        if participant.is_dead(channel):
             continue
         address = address_for(participant, channel)
         if address:

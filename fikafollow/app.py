@@ -110,7 +110,7 @@ class App:
             self.channels,
             {name: TokenBucket(rates.get(name, 10.0)) for name in self.channels},
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
-            on_failure=self.conversation.fall_back,
+            on_failure=self.conversation.failed_for_good,
         )
 
     def channel_context(self, clock: Callable[[], datetime] = utc_now) -> ChannelContext:

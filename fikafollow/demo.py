@@ -18,22 +18,25 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image, ImageDraw
-from sqlalchemy import select
 
 from bot.channels.base import InboundMessage, OutgoingMessage
 from bot.channels.demo import DemoChannel
+from bot.reach import address_for
 from bot.channels.telegram import deep_link
 from fikafollow.app import App
 from fikafollow.config import load_settings
-from store import intake, telegram_links
-from store.models import Greeting, Participant, Programme
+from store import greetings, intake, participants, telegram_links
+from store.models import Participant, Programme
 from store.reporting import summary, write_answers_csv
+from store.vocabulary import CHANNELS, MessageKind
 
 # the sample's phone numbers are from the range PTS keeps for fiction (070-174 06 05 to 99) and
 # its addresses are under example.org: no real person is in it
 SAMPLE = Path(__file__).with_name("demo_matches.csv")
 DEMO_BOT = "FikaDemoBot"  # a name for the links the demo shows; no such bot is asked
-EXPECTS_REPLY = {"question", "reprompt", "consent", "greeting_invite"}
+EXPECTS_REPLY = frozenset(
+    {MessageKind.QUESTION, MessageKind.REPROMPT, MessageKind.CONSENT, MessageKind.GREETING_INVITE}
+)
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,8 @@ class Participants:
     def __init__(self, people: list[Participant]) -> None:
         self.by_address: dict[tuple[str, str], Participant] = {}
         for person in people:
-            for channel, address in (
-                ("telegram", person.telegram_chat_id),
-                ("sms", person.phone),
-                ("email", person.email),
-            ):
+            for channel in CHANNELS:
+                address = address_for(person, channel)
                 if address:
                     self.by_address[(channel, address)] = person
         self.scripts = {key: list(acts) for key, acts in SCRIPT.items()}
@@ -146,7 +146,7 @@ async def run_demo(workdir: Path, out: TextIO) -> int:
         timezone="Europe/Stockholm",
     )
     zone = ZoneInfo(settings.timezone)
-    channels = {name: DemoChannel(name, out) for name in ("telegram", "sms", "email")}
+    channels = {name: DemoChannel(name, out) for name in CHANNELS}
     app = App(settings, channels)
     try:
         return await _play(app, channels, zone, workdir, out)
@@ -170,7 +170,7 @@ async def _play(
     async with app.sessions.begin() as session:
         programme = await session.get_one(Programme, programme.id)
         result = await intake.apply(session, programme, rows, start, app.book.days())
-        people = list((await session.scalars(select(Participant))).all())
+        people = list(await participants.of_programme(session, programme.id))
         # in real life each Telegram participant taps their link first (`fikafollow links`
         # makes them); here they all did
         links = []
@@ -205,8 +205,7 @@ async def _play(
         for section, counts in (await summary(session, programme.id)).items():
             shown = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
             out.write(f"  {section}: {shown}\n")
-        greetings = (await session.scalars(select(Greeting))).all()
-        for greeting in greetings:
+        for greeting in await greetings.of_programme(session, programme.id):
             if greeting.photo_path:
                 with Image.open(app.photos.root / greeting.photo_path) as stored:
                     has_gps = ExifTags.IFD.GPSInfo in stored.getexif()
@@ -275,11 +274,7 @@ def _inbound(
     person: Participant, act: Act, prompt: OutgoingMessage, photo: bytes
 ) -> InboundMessage:
     channel = person.channel
-    address = {
-        "telegram": person.telegram_chat_id,
-        "sms": person.phone,
-        "email": person.email,
-    }[channel]
+    address = address_for(person, channel)
     # a tap sends the value of the button it hit, as Telegram's callback data would
     button = next((b.value for b in prompt.buttons if b.value.endswith(f"={act.button}")), None)
     return InboundMessage(

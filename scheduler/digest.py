@@ -1,10 +1,9 @@
 """The weekly digest job: once per coordinator and ISO week, at their local weekday and hour.
 
-The database guarantees "once": a row in `digest_run` with a unique (coordinator, ISO year, ISO
-week) is claimed with INSERT … ON CONFLICT DO NOTHING before anything is sent, so two processes
-running the job at the same moment send one digest. A send that fails gives its claim back, and
-the next run tries again. A crash between the claim and the send loses that week's digest rather
-than sending it twice; `fikafollow digest --out` can always render it again.
+The database guarantees "once": the week is claimed (store/digests.py) before anything is sent,
+so two processes running the job at the same moment send one digest. A send that fails gives its
+claim back, and the next run tries again. A crash between the claim and the send loses that
+week's digest rather than sending it twice; `fikafollow digest --out` can always render it again.
 """
 
 from __future__ import annotations
@@ -17,15 +16,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelError
 from messages.digest import DigestRenderer, RenderedDigest
 from scheduler.digest_mail import DigestMailer
+from store import digests
 from store.calls import by_language, call_list
-from store.models import Coordinator, DigestRun, Programme
+from store.models import Coordinator, Programme
 from store.outcomes import (
     Outcome,
     Tally,
@@ -184,21 +182,6 @@ def week_key(coordinator: Coordinator, due: datetime) -> tuple[int, int]:
     return year, week
 
 
-async def _claim(
-    session: AsyncSession, coordinator: Coordinator, due: datetime, now: datetime
-) -> bool:
-    year, week = week_key(coordinator, due)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    claimed = await session.scalar(
-        insert(DigestRun)
-        .values(coordinator_id=coordinator.id, iso_year=year, iso_week=week, claimed_at=now)
-        .on_conflict_do_nothing(index_elements=["coordinator_id", "iso_year", "iso_week"])
-        .returning(DigestRun.id)
-    )
-    return claimed is not None
-
-
 async def run_digests(
     sessions: async_sessionmaker[AsyncSession],
     renderer: DigestRenderer,
@@ -214,15 +197,13 @@ async def run_digests(
     `mailer` (sending claims the week first, so each goes out once)."""
     result = DigestResult()
     async with sessions() as session:
-        stmt = select(Coordinator).order_by(Coordinator.id)
-        if programme_id is not None:
-            stmt = stmt.where(Coordinator.programme_id == programme_id)
-        coordinators = (await session.scalars(stmt)).all()
+        coordinators = await digests.coordinators(session, programme_id)
     for coordinator in coordinators:
         due = latest_due(coordinator, now)
+        year, week = week_key(coordinator, due)
         if mailer is not None:
             async with sessions.begin() as session:
-                if not await _claim(session, coordinator, due, now):
+                if not await digests.claim_week(session, coordinator.id, year, week, now):
                     result.already_sent += 1
                     continue
         async with sessions() as session:
@@ -242,27 +223,11 @@ async def run_digests(
             # the reason holds an SMTP code or an error type, never an address
             log.warning("digest for coordinator %s not sent: %s", coordinator.id, exc.reason)
             result.failed += 1
-            year, week = week_key(coordinator, due)
             async with sessions.begin() as session:
-                await session.execute(
-                    delete(DigestRun).where(
-                        DigestRun.coordinator_id == coordinator.id,
-                        DigestRun.iso_year == year,
-                        DigestRun.iso_week == week,
-                    )
-                )
+                await digests.give_back_week(session, coordinator.id, year, week)
             continue
         async with sessions.begin() as session:
-            year, week = week_key(coordinator, due)
-            await session.execute(
-                update(DigestRun)
-                .where(
-                    DigestRun.coordinator_id == coordinator.id,
-                    DigestRun.iso_year == year,
-                    DigestRun.iso_week == week,
-                )
-                .values(sent_at=now)
-            )
+            await digests.mark_week_sent(session, coordinator.id, year, week, now)
         result.sent += 1
         log.info("digest sent to coordinator %s", coordinator.id)
     return result

@@ -7,31 +7,19 @@ SKIP LOCKED on PostgreSQL) in the same transaction that writes its first questio
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversation
-from store.models import Answer, FollowUp, Greeting, Participant, Programme
+from store import followups, programmes
+from store.models import Programme
 from store.programmes import send_window
+from store.vocabulary import ChaseStage, FollowUpStatus
 
 log = logging.getLogger(__name__)
-
-
-async def _load_claimed(session: AsyncSession, ids: Sequence[int]) -> Sequence[FollowUp]:
-    """The follow-ups just claimed, fresh: the claim's UPDATE went around the ORM."""
-    return (
-        await session.scalars(
-            select(FollowUp)
-            .where(FollowUp.id.in_(ids))
-            .order_by(FollowUp.id)
-            .execution_options(populate_existing=True)
-        )
-    ).all()
 
 
 @dataclass
@@ -42,8 +30,7 @@ class DispatchResult:
 
 
 async def _programmes_awake(session: AsyncSession, now: datetime) -> list[str]:
-    programmes = (await session.scalars(select(Programme))).all()
-    return [p.id for p in programmes if not send_window(p).is_quiet(now)]
+    return [p.id for p in await programmes.listing(session) if not send_window(p).is_quiet(now)]
 
 
 async def dispatch_due(
@@ -59,35 +46,14 @@ async def dispatch_due(
             awake = await _programmes_awake(session, now)
             if not awake:
                 return result
-            due = (
-                (FollowUp.status == "scheduled")
-                & (FollowUp.due_at <= now)
-                & FollowUp.programme_id.in_(awake)
-            )
-            ids = (
-                select(FollowUp.id)
-                .where(due)
-                .order_by(FollowUp.due_at, FollowUp.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            claimed = (
-                await session.scalars(
-                    update(FollowUp)
-                    .where(FollowUp.id.in_(ids), FollowUp.status == "scheduled")
-                    .values(status="claimed")
-                    .returning(FollowUp.id)
-                )
-            ).all()
+            claimed = await followups.claim_due(session, awake, now, batch)
             if not claimed:
                 return result
-            followups = await _load_claimed(session, claimed)
-            for followup in followups:
+            for followup in claimed:
                 status = await conversation.start(session, followup, now)
-                if status == "active":
+                if status == FollowUpStatus.ACTIVE:
                     result.started += 1
-                elif status == "unreachable":
+                elif status == FollowUpStatus.UNREACHABLE:
                     result.unreachable += 1
                 else:
                     result.opted_out += 1
@@ -108,22 +74,6 @@ def _local_midnight(programme: Programme, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
 
 
-def _unanswered() -> ColumnElement[bool]:
-    # a partial answer is an answer, and so is a fikahälsning sent before any answer: whoever
-    # said anything is not chased, the rest stays open
-    return (
-        (FollowUp.status == "active")
-        & ~exists().where(Answer.followup_id == FollowUp.id)
-        & ~exists().where(Greeting.followup_id == FollowUp.id)
-    )
-
-
-def _reachable() -> ColumnElement[bool]:
-    return FollowUp.participant_id.in_(
-        select(Participant.id).where(Participant.opted_out_at.is_(None))
-    )
-
-
 async def chase(
     sessions: async_sessionmaker[AsyncSession],
     conversation: Conversation,
@@ -139,25 +89,15 @@ async def chase(
     """
     result = ChaseResult()
     async with sessions() as session:
-        programmes = (await session.scalars(select(Programme).order_by(Programme.id))).all()
-    for programme in programmes:
-        result.expired += await _expire(sessions, programme, now)
+        every = await programmes.listing(session)
+    for programme in every:
+        async with sessions.begin() as session:
+            result.expired += await followups.expire_unanswered(session, programme, now)
         if send_window(programme).is_quiet(now):
             continue
-        today = _local_midnight(programme, now)
         # the ladder first, so a follow-up never gets both on one pass
-        moved = (
-            (FollowUp.chase_stage == 1)
-            & (FollowUp.last_chased_at <= now - timedelta(days=programme.ladder_days))
-            & (FollowUp.last_chased_at < today)
-        )
-        await _advance(sessions, conversation, programme, moved, 2, now, batch, result)
-        remind = (
-            (FollowUp.chase_stage == 0)
-            & (FollowUp.started_at <= now - timedelta(days=programme.reminder_days))
-            & (FollowUp.started_at < today)
-        )
-        await _advance(sessions, conversation, programme, remind, 1, now, batch, result)
+        for stage in (ChaseStage.MOVED, ChaseStage.REMINDED):
+            await _advance(sessions, conversation, programme, stage, now, batch, result)
     if result.reminded or result.moved or result.expired:
         log.info(
             "chase at %s: %s reminded, %s moved to another channel, %s expired",
@@ -173,70 +113,24 @@ async def _advance(
     sessions: async_sessionmaker[AsyncSession],
     conversation: Conversation,
     programme: Programme,
-    due: ColumnElement[bool],
-    stage: int,
+    stage: ChaseStage,
     now: datetime,
     batch: int,
     result: ChaseResult,
 ) -> None:
     """Claim follow-ups that are due for `stage` and write their message, batch by batch; the
-    claim (a conditional UPDATE on the stage) and the message share one transaction."""
+    claim and the message share one transaction."""
+    today = _local_midnight(programme, now)
     while True:
         async with sessions.begin() as session:
-            ids = (
-                select(FollowUp.id)
-                .where(FollowUp.programme_id == programme.id, _unanswered(), _reachable(), due)
-                .order_by(FollowUp.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            claimed = (
-                await session.scalars(
-                    update(FollowUp)
-                    .where(
-                        FollowUp.id.in_(ids),
-                        FollowUp.chase_stage == stage - 1,
-                        FollowUp.status == "active",
-                    )
-                    .values(chase_stage=stage, last_chased_at=now)
-                    .returning(FollowUp.id)
-                )
-            ).all()
+            claimed = await followups.claim_chase(session, programme, stage, now, today, batch)
             if not claimed:
                 return
-            followups = await _load_claimed(session, claimed)
-            for followup in followups:
-                if stage == 1:
+            for followup in claimed:
+                if stage == ChaseStage.REMINDED:
                     if await conversation.remind(session, followup, now):
                         result.reminded += 1
                 elif await conversation.ask_on_next_channel(session, followup, now):
                     result.moved += 1
                 else:
                     result.no_other_channel += 1
-
-
-async def _expire(
-    sessions: async_sessionmaker[AsyncSession], programme: Programme, now: datetime
-) -> int:
-    """Follow-ups with no answer after `expire_days` end; their participants are to be phoned
-    (those who opted out are not: they asked for quiet)."""
-    cutoff = now - timedelta(days=programme.expire_days)
-    old = (FollowUp.programme_id == programme.id) & _unanswered() & (FollowUp.started_at <= cutoff)
-    async with sessions.begin() as session:
-        await session.execute(
-            update(FollowUp)
-            .where(old, ~_reachable())
-            .values(status="opted_out", finished_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        expired = (
-            await session.scalars(
-                update(FollowUp)
-                .where(old)
-                .values(status="expired", finished_at=now)
-                .returning(FollowUp.id)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
-    return len(expired)

@@ -67,8 +67,8 @@ def to_outgoing(row: OutboxMessage) -> OutgoingMessage:
     )
 
 
-# called in the transaction that records a permanent failure, to act on it (the ladder)
-OnFailure = Callable[[AsyncSession, OutboxMessage, datetime], Awaitable[object]]
+# records a permanent failure (with its reason) and acts on it (the ladder), in one transaction
+OnFailure = Callable[[AsyncSession, OutboxMessage, str, datetime], Awaitable[object]]
 
 
 class Sender:
@@ -133,10 +133,11 @@ class Sender:
         except ChannelError as exc:
             async with self.sessions.begin() as session:
                 if exc.permanent or row.attempts >= self.policy.max_attempts:
-                    await outbox.mark_failed(session, row.id, exc.reason)
-                    # an outage that outlasts the retries says nothing about this address
                     if exc.permanent and self.on_failure is not None:
-                        await self.on_failure(session, row, clock())
+                        await self.on_failure(session, row, exc.reason, clock())
+                    else:
+                        # an outage that outlasts the retries says nothing about this address
+                        await outbox.mark_failed(session, row.id, exc.reason)
                     result.failed += 1
                     log.warning("outbox %s on %s failed: %s", row.id, name, exc.reason)
                 else:

@@ -9,9 +9,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import store.answers
 from store.models import Answer, FollowUp, Match, Participant
+from store.vocabulary import FollowUpStatus
 
 PHONE = "phone"
+# a follow-up a phone call can finish: one still asking, expired, or without a channel
+CALLABLE = (FollowUpStatus.EXPIRED, FollowUpStatus.ACTIVE, FollowUpStatus.UNREACHABLE)
 CALL_ANSWERS: Mapping[str, frozenset[str]] = {
     "met_again": frozenset({"yes", "no"}),
     "will_meet_again": frozenset({"yes", "maybe", "no"}),
@@ -44,7 +48,7 @@ async def call_list(
         .join(Match, Match.id == FollowUp.match_id)
         .where(
             FollowUp.programme_id == programme_id,
-            FollowUp.status == "expired",
+            FollowUp.status == FollowUpStatus.EXPIRED,
             FollowUp.called_at.is_(None),
             Participant.opted_out_at.is_(None),
         )
@@ -111,25 +115,19 @@ async def record_call(
     if followup is None:
         raise CallError(f"no follow-up of participant {participant_id} in match {match_id}")
     for question, value in answers.items():
-        existing = await session.scalar(
-            select(Answer).where(Answer.followup_id == followup.id, Answer.question == question)
+        await store.answers.record(
+            session,
+            followup_id=followup.id,
+            question=question,
+            value=value,
+            raw_text=note,
+            channel=PHONE,
+            inbox_id=None,
+            now=now,
         )
-        if existing is None:
-            session.add(
-                Answer(
-                    followup_id=followup.id,
-                    question=question,
-                    value=value,
-                    raw_text=note,
-                    channel=PHONE,
-                    answered_at=now,
-                )
-            )
-        else:
-            existing.value, existing.raw_text = value, note
-            existing.channel, existing.answered_at, existing.inbox_id = PHONE, now, None
     followup.called_at = now
-    if followup.status in ("expired", "active", "unreachable"):
-        followup.status = "done" if len(answers) == len(CALL_ANSWERS) else followup.status
+    if followup.status in CALLABLE:
+        if len(answers) == len(CALL_ANSWERS):
+            followup.status = FollowUpStatus.DONE
         followup.finished_at = followup.finished_at or now
     return len(answers)

@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from store.vocabulary import FollowUpStatus, OutboxStatus
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -106,12 +108,27 @@ class Participant(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     gender: Mapped[str | None] = mapped_column(String(10))
     telegram_chat_id: Mapped[str | None] = mapped_column(String(40), index=True)
-    # channels that failed for good (blocked bot, invalid number …), comma-separated; the ladder
-    # skips them
+    # channels that failed for good (blocked bot, invalid number …), comma-separated and sorted;
+    # the ladder skips them. Read and written through the methods below, not by hand.
     dead_channels: Mapped[str] = mapped_column(String(100), default="")
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    def dead(self) -> frozenset[str]:
+        """The channels that failed for good for this participant."""
+        return frozenset(c for c in (self.dead_channels or "").split(",") if c)
+
+    def is_dead(self, channel: str) -> bool:
+        return channel in self.dead()
+
+    def mark_dead(self, channel: str) -> None:
+        """The channel failed for good (a blocked bot, an invalid number): the ladder skips it."""
+        self.dead_channels = ",".join(sorted(self.dead() | {channel}))
+
+    def revive(self, channel: str) -> None:
+        """The channel proved to work again (a START, a new Telegram link)."""
+        self.dead_channels = ",".join(sorted(self.dead() - {channel}))
 
 
 class Match(Base):
@@ -150,9 +167,8 @@ class FollowUp(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
     survey: Mapped[str] = mapped_column(String(50))
     due_at: Mapped[datetime]
-    # scheduled → active (asking) → done (all questions answered; a photo is still welcome)
-    # or expired / cancelled
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    # a FollowUpStatus (store/vocabulary.py, which draws the transitions)
+    status: Mapped[str] = mapped_column(String(20), default=FollowUpStatus.SCHEDULED)
     step: Mapped[str | None] = mapped_column(String(50))
     # the step a photo interrupted, to go back to once consent is given
     resume_step: Mapped[str | None] = mapped_column(String(50))
@@ -161,7 +177,7 @@ class FollowUp(Base):
     started_at: Mapped[datetime | None]
     last_message_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    # 0 = only asked, 1 = reminded, 2 = asked again on the next channel of the ladder
+    # a ChaseStage: 0 = only asked, 1 = reminded, 2 = asked again on the next channel
     chase_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_chased_at: Mapped[datetime | None]
     # a coordinator phoned about this expired follow-up; it leaves the call list
@@ -179,11 +195,11 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(5))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # a MessageKind
     question: Mapped[str | None] = mapped_column(String(50))
     payload: Mapped[dict[str, Any]]
-    # pending → sending (claimed) → sent | failed | cancelled; a claim that ran out is due again
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # an OutboxStatus (store/vocabulary.py, which draws the transitions)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
@@ -214,8 +230,7 @@ class InboxEvent(Base):
     received_at: Mapped[datetime]
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followup.id"), index=True)
-    # what became of it: answered, reprompted, not_understood, greeting, consent, opted_out,
-    # opted_in, unknown_sender, no_open_followup
+    # what became of it: an InboxOutcome (store/vocabulary.py)
     outcome: Mapped[str | None] = mapped_column(String(40))
 
 

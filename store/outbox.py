@@ -11,14 +11,15 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import OutboxMessage, Participant
+from store.vocabulary import MessageKind, OutboxStatus
 
 LEASE = timedelta(minutes=5)
 # the one message a participant who opted out still gets: the confirmation of their stop
-OPT_OUT_CONFIRMATION = "opted_out"
+OPT_OUT_CONFIRMATION = MessageKind.OPTED_OUT
 
 
 def enqueue(
@@ -45,7 +46,7 @@ def enqueue(
         kind=kind,
         question=question,
         payload=payload,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
@@ -59,8 +60,8 @@ async def claim(
 ) -> list[OutboxMessage]:
     """Take up to `limit` rows that are due on `channel`; safe with several senders at once."""
     due = or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
     )
     ids = (
         select(OutboxMessage.id)
@@ -74,7 +75,7 @@ async def claim(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), due)
         .values(
-            status="sending",
+            status=OutboxStatus.SENDING,
             claimed_until=now + LEASE,
             attempts=OutboxMessage.attempts + 1,
         )
@@ -91,7 +92,7 @@ async def mark_sent(
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id)
-        .values(status="sent", provider_id=provider_id, sent_at=now, claimed_until=None)
+        .values(status=OutboxStatus.SENT, provider_id=provider_id, sent_at=now, claimed_until=None)
     )
 
 
@@ -101,15 +102,47 @@ async def mark_retry(
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id)
-        .values(status="pending", last_error=reason, next_attempt_at=retry_at, claimed_until=None)
+        .values(
+            status=OutboxStatus.PENDING,
+            last_error=reason,
+            next_attempt_at=retry_at,
+            claimed_until=None,
+        )
     )
 
 
-async def mark_failed(session: AsyncSession, outbox_id: int, reason: str) -> None:
+async def mark_failed(session: AsyncSession, outbox_id: int, reason: str) -> bool:
+    """The message will not be sent (failed for good, or out of attempts); False when it was
+    already recorded as failed (a second delivery report of the same failure).
+
+    The one writer of a failure: what it means for the participant's channels is the
+    conversation's to decide (`Conversation.failed_for_good`)."""
+    # the in-session row, if any, is updated too (a delivery report holds it)
+    failed = await session.scalar(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id, OutboxMessage.status != OutboxStatus.FAILED)
+        .values(status=OutboxStatus.FAILED, last_error=reason, claimed_until=None)
+        .returning(OutboxMessage.id)
+    )
+    return failed is not None
+
+
+async def cancel_pending(session: AsyncSession, participant_id: int, reason: str) -> None:
+    """Nothing queued for this participant goes out any more, on any channel (a stop, an
+    unsubscribe)."""
+    await _cancel(
+        session,
+        (OutboxMessage.participant_id == participant_id)
+        & (OutboxMessage.status == OutboxStatus.PENDING),
+        reason,
+    )
+
+
+async def _cancel(session: AsyncSession, which: ColumnElement[bool], reason: str) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id)
-        .values(status="failed", last_error=reason, claimed_until=None)
+        .where(which)
+        .values(status=OutboxStatus.CANCELLED, last_error=reason, claimed_until=None)
     )
 
 
@@ -162,11 +195,7 @@ async def hold_back_opted_out(
     held = [r.id for r in rows if r.participant_id in opted_out and r.kind != OPT_OUT_CONFIRMATION]
     if not held:
         return rows
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(held))
-        .values(status="cancelled", last_error="participant opted out", claimed_until=None)
-    )
+    await _cancel(session, OutboxMessage.id.in_(held), "participant opted out")
     return [r for r in rows if r.id not in held]
 
 
@@ -176,7 +205,7 @@ async def waiting_without_channel(
     """How many messages wait for each channel that is not configured, so nothing sends them."""
     rows = await session.execute(
         select(OutboxMessage.channel, func.count())
-        .where(OutboxMessage.status == "pending", OutboxMessage.channel.not_in(list(configured)))
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.channel.not_in(list(configured)))
         .group_by(OutboxMessage.channel)
     )
     return {channel: count for channel, count in rows}

@@ -21,8 +21,16 @@ from store.models import (
     OutboxMessage,
     Participant,
 )
+from store.vocabulary import FollowUpStatus, OutboxStatus
 
-STARTED = ("active", "done", "expired", "opted_out", "unreachable")
+# the follow-ups a dispatch pass has dealt with (past `scheduled` and `claimed`)
+STARTED = (
+    FollowUpStatus.ACTIVE,
+    FollowUpStatus.DONE,
+    FollowUpStatus.EXPIRED,
+    FollowUpStatus.OPTED_OUT,
+    FollowUpStatus.UNREACHABLE,
+)
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,7 @@ async def failures_between(
         .join(Participant, Participant.id == OutboxMessage.participant_id)
         .where(
             OutboxMessage.programme_id == programme_id,
-            OutboxMessage.status == "failed",
+            OutboxMessage.status == OutboxStatus.FAILED,
             OutboxMessage.created_at >= start,
             OutboxMessage.created_at < end,
         )

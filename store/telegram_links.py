@@ -76,8 +76,7 @@ async def reopen_chat(session: AsyncSession, chat: str) -> None:
 
 
 def _reopen(participant: Participant) -> None:
-    dead = {c for c in participant.dead_channels.split(",") if c and c != "telegram"}
-    participant.dead_channels = ",".join(sorted(dead))
+    participant.revive("telegram")
 
 
 async def unlinked(session: AsyncSession, programme_id: str) -> Sequence[Participant]:

@@ -67,7 +67,7 @@ def classify(exc: TwilioRestException) -> ChannelError:
     return TemporaryError(f"twilio {status} {code}: refused")
 
 
-class _HeaderAuthHttpClient(AsyncTwilioHttpClient):
+class _HeaderAuthHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio is untyped
     """Twilio's async client, sending its credentials as a header it builds itself.
 
     twilio 9.13 wraps them in aiohttp's BasicAuth, which aiohttp 3.14 deprecates (a warning on

@@ -1,0 +1,188 @@
+"""Follow-ups: the claims the passes make, and the lookups a reply needs to find its follow-up.
+
+A claim is a conditional UPDATE of the rows a SELECT … FOR UPDATE SKIP LOCKED picked (SQLite has
+one writer and ignores the lock): two passes at the same instant, in one process or on two
+machines, never claim the same follow-up, and the caller writes its messages in the claim's
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Answer, FollowUp, Greeting, Participant, Programme
+from store.vocabulary import OPEN_FOLLOWUP, ChaseStage, FollowUpStatus
+
+
+async def _load_claimed(session: AsyncSession, ids: Sequence[int]) -> Sequence[FollowUp]:
+    """The follow-ups just claimed, fresh: the claim's UPDATE went around the ORM."""
+    if not ids:
+        return ()
+    return (
+        await session.scalars(
+            select(FollowUp)
+            .where(FollowUp.id.in_(ids))
+            .order_by(FollowUp.id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+
+
+async def claim_due(
+    session: AsyncSession, programme_ids: Collection[str], now: datetime, limit: int
+) -> Sequence[FollowUp]:
+    """Claim up to `limit` scheduled follow-ups of these programmes that are due at `now`, the
+    earliest first; they are `claimed` until the caller starts them."""
+    due = (
+        (FollowUp.status == FollowUpStatus.SCHEDULED)
+        & (FollowUp.due_at <= now)
+        & FollowUp.programme_id.in_(programme_ids)
+    )
+    ids = (
+        select(FollowUp.id)
+        .where(due)
+        .order_by(FollowUp.due_at, FollowUp.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = (
+        await session.scalars(
+            update(FollowUp)
+            .where(FollowUp.id.in_(ids), FollowUp.status == FollowUpStatus.SCHEDULED)
+            .values(status=FollowUpStatus.CLAIMED)
+            .returning(FollowUp.id)
+        )
+    ).all()
+    return await _load_claimed(session, claimed)
+
+
+def _unanswered() -> ColumnElement[bool]:
+    # a partial answer is an answer, and so is a fikahälsning sent before any answer: whoever
+    # said anything is not chased, the rest stays open
+    return (
+        (FollowUp.status == FollowUpStatus.ACTIVE)
+        & ~exists().where(Answer.followup_id == FollowUp.id)
+        & ~exists().where(Greeting.followup_id == FollowUp.id)
+    )
+
+
+def _reachable() -> ColumnElement[bool]:
+    return FollowUp.participant_id.in_(
+        select(Participant.id).where(Participant.opted_out_at.is_(None))
+    )
+
+
+async def claim_chase(
+    session: AsyncSession,
+    programme: Programme,
+    stage: ChaseStage,
+    now: datetime,
+    today: datetime,
+    limit: int,
+) -> Sequence[FollowUp]:
+    """Claim up to `limit` unanswered follow-ups of a programme that are due for chase `stage`
+    at `now` (REMINDED: `reminder_days` after the first question; MOVED: `ladder_days`
+    after the reminder), never twice on the local day that began at `today`. The claim moves them
+    to that stage."""
+    if stage == ChaseStage.REMINDED:
+        due = (
+            (FollowUp.chase_stage == ChaseStage.ASKED)
+            & (FollowUp.started_at <= now - timedelta(days=programme.reminder_days))
+            & (FollowUp.started_at < today)
+        )
+    elif stage == ChaseStage.MOVED:
+        due = (
+            (FollowUp.chase_stage == ChaseStage.REMINDED)
+            & (FollowUp.last_chased_at <= now - timedelta(days=programme.ladder_days))
+            & (FollowUp.last_chased_at < today)
+        )
+    else:
+        raise ValueError(f"no chase stage {stage}")
+    ids = (
+        select(FollowUp.id)
+        .where(FollowUp.programme_id == programme.id, _unanswered(), _reachable(), due)
+        .order_by(FollowUp.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = (
+        await session.scalars(
+            update(FollowUp)
+            .where(
+                FollowUp.id.in_(ids),
+                FollowUp.chase_stage == stage - 1,
+                FollowUp.status == FollowUpStatus.ACTIVE,
+            )
+            .values(chase_stage=stage, last_chased_at=now)
+            .returning(FollowUp.id)
+        )
+    ).all()
+    return await _load_claimed(session, claimed)
+
+
+async def expire_unanswered(session: AsyncSession, programme: Programme, now: datetime) -> int:
+    """End the follow-ups of a programme with no answer `expire_days` after the first question:
+    expired (their participants are to be phoned), or opted_out for those who asked for quiet.
+    Returns how many expired."""
+    cutoff = now - timedelta(days=programme.expire_days)
+    old = (FollowUp.programme_id == programme.id) & _unanswered() & (FollowUp.started_at <= cutoff)
+    await session.execute(
+        update(FollowUp)
+        .where(old, ~_reachable())
+        .values(status=FollowUpStatus.OPTED_OUT, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    expired = (
+        await session.scalars(
+            update(FollowUp)
+            .where(old)
+            .values(status=FollowUpStatus.EXPIRED, finished_at=now)
+            .returning(FollowUp.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    return len(expired)
+
+
+async def latest_open(session: AsyncSession, participant_ids: Collection[int]) -> FollowUp | None:
+    """The open follow-up a message from these people answers: one still asking before one
+    that is done, then the most recently started."""
+    return await session.scalar(
+        select(FollowUp)
+        .where(FollowUp.participant_id.in_(participant_ids), FollowUp.status.in_(OPEN_FOLLOWUP))
+        # "active" sorts before "done"
+        .order_by(FollowUp.status.asc(), FollowUp.started_at.desc(), FollowUp.id.desc())
+        .limit(1)
+    )
+
+
+async def latest_active(session: AsyncSession, participant_id: int) -> FollowUp | None:
+    """The participant's most recently started follow-up that is still asking."""
+    return await session.scalar(
+        select(FollowUp)
+        .where(
+            FollowUp.participant_id == participant_id,
+            FollowUp.status == FollowUpStatus.ACTIVE,
+        )
+        .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
+        .limit(1)
+    )
+
+
+async def any_active(session: AsyncSession, participant_ids: Collection[int]) -> bool:
+    """Whether any of these people has a follow-up that is still asking."""
+    found = await session.scalar(
+        select(FollowUp.id)
+        .where(
+            FollowUp.participant_id.in_(participant_ids),
+            FollowUp.status == FollowUpStatus.ACTIVE,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -1,0 +1,119 @@
+"""The words the tables hold and the code compares: statuses, message kinds, outcomes, channels.
+
+Each is defined here once. The members are `StrEnum`s, so they are stored as the plain strings
+they always were and compare equal to them; a typo in a member name is a type error, where a typo
+in a bare string was a silent bug.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+# every channel a participant can be reached on, in the order of the ladder: a participant's
+# preferred channel first, then these (bot/reach.py)
+CHANNELS: tuple[str, ...] = ("telegram", "sms", "email")
+
+
+class FollowUpStatus(StrEnum):
+    """Where one follow-up stands.
+
+    scheduled → claimed (a dispatch pass took it; for the length of its transaction) → active
+    (asking) → done (every question answered; a fikahälsning is still welcome). An active one
+    ends as expired (no answer in time: the call list) or opted_out (the participant asked for
+    quiet); one that finds no channel to ask on is unreachable.
+    """
+
+    SCHEDULED = "scheduled"
+    CLAIMED = "claimed"
+    ACTIVE = "active"
+    DONE = "done"
+    EXPIRED = "expired"
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+
+
+# a follow-up that still takes answers: asking, or finished but open to a late photo or a
+# changed answer
+OPEN_FOLLOWUP: tuple[FollowUpStatus, ...] = (FollowUpStatus.ACTIVE, FollowUpStatus.DONE)
+
+
+class ChaseStage(IntEnum):
+    """How far an unanswered active follow-up has been chased (`FollowUp.chase_stage`)."""
+
+    ASKED = 0
+    REMINDED = 1  # the question again, on the same channel
+    MOVED = 2  # the question again, on the next channel of the ladder
+
+
+class OutboxStatus(StrEnum):
+    """Where one outgoing message stands.
+
+    pending → sending (claimed by a sender, with a lease) → sent (the provider accepted it), or
+    back to pending to be retried later, or failed (for good, or out of attempts). Pending
+    messages of a participant who opted out or unsubscribed are cancelled; a claim whose lease
+    ran out is due again.
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class MessageKind(StrEnum):
+    """What an outgoing message says; each has its templates in messages/templates/<channel>/."""
+
+    QUESTION = "question"
+    REPROMPT = "reprompt"
+    REMINDER = "reminder"
+    GREETING_INVITE = "greeting_invite"
+    CONSENT = "consent"
+    THANKS_GREETING = "thanks_greeting"
+    THANKS = "thanks"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    PHOTO_REJECTED = "photo_rejected"
+    TELEGRAM_LINKED = "telegram_linked"
+    LINK_UNKNOWN = "link_unknown"
+    ANSWERED_FOR = "answered_for"
+
+
+# messages that ask something: one that cannot be delivered is asked again on the next channel
+PROMPTS: frozenset[MessageKind] = frozenset(
+    {
+        MessageKind.QUESTION,
+        MessageKind.REPROMPT,
+        MessageKind.REMINDER,
+        MessageKind.CONSENT,
+        MessageKind.GREETING_INVITE,
+    }
+)
+
+
+class InboxOutcome(StrEnum):
+    """What became of one inbound event (`InboxEvent.outcome`), as the dialogue or the
+    conversation decided it."""
+
+    STARTED = "started"  # the dialogue's first turn: nothing came in
+    ANSWERED = "answered"
+    REPROMPTED = "reprompted"
+    NOT_UNDERSTOOD = "not_understood"
+    STALE_BUTTON = "stale_button"
+    AFTER_FINISH = "after_finish"
+    GREETING = "greeting"
+    WAITING_FOR_PHOTO = "waiting_for_photo"
+    DECLINED_GREETING = "declined_greeting"
+    CONSENT = "consent"
+    PHOTO_REJECTED = "photo_rejected"
+    ANSWER_CHANGED = "answer_changed"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    UNKNOWN_SENDER = "unknown_sender"
+    NO_OPEN_FOLLOWUP = "no_open_followup"
+    LINKED = "linked"
+    LINK_UNKNOWN = "link_unknown"
+    # not stored: a retried webhook, or what a channel drops before the conversation sees it
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    AUTO_REPLY = "auto_reply"
