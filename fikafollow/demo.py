@@ -21,8 +21,8 @@ from PIL import ExifTags, Image, ImageDraw
 
 from bot.channels.base import InboundMessage, OutgoingMessage
 from bot.channels.demo import DemoChannel
-from bot.reach import address_for
 from bot.channels.telegram import deep_link
+from bot.reach import address_for
 from fikafollow.app import App
 from fikafollow.config import load_settings
 from store import greetings, intake, participants, telegram_links

@@ -205,7 +205,10 @@ async def waiting_without_channel(
     """How many messages wait for each channel that is not configured, so nothing sends them."""
     rows = await session.execute(
         select(OutboxMessage.channel, func.count())
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.channel.not_in(list(configured)))
+        .where(
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.channel.not_in(list(configured)),
+        )
         .group_by(OutboxMessage.channel)
     )
     return {channel: count for channel, count in rows}
