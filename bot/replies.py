@@ -481,8 +481,9 @@ def _read(folded: str, language: str | None) -> _Reading:
                     value, kind = (NO, "negation") if kind == "meeting" else (_NEGATED, kind)
                 if value == NO and any(word in _NEGATORS for word in phrase):
                     # "not yet", "we did not meet": a no-phrase with a negator in it negates,
-                    # and keeps negating what follows
-                    kind = "negation"
+                    # and keeps negating what follows; a lone "لا" is a plain no ("نعم لا")
+                    if len(phrase) > 1:
+                        kind = "negation"
                     negated_until = end - 1 + _NEGATION_REACH
                 reading.words.append(_Signal(value, kind, end - 1, clause, sentence))
             i += end - word_position

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import replies
 from bot.replies import Reply, is_start, is_stop, normalise, parse_reply
+from messages.languages import all_languages
 
 YN = ("yes", "no")
 YMN = ("yes", "maybe", "no")
@@ -503,30 +503,31 @@ def test_is_start_rejects_answers(text: str) -> None:
     assert not is_start(text)
 
 
-def _table_words() -> list[tuple[str, str]]:
-    words: list[tuple[str, str]] = []
-    for by_value in replies.ANSWER_WORDS.values():
-        for value, group in by_value.items():
-            words.extend((word, value) for word in group)
-    for group in replies.DONT_KNOW_WORDS.values():
-        words.extend((word, "maybe") for word in group)
-    for group in replies.MEETING_WORDS.values():
-        words.extend((word, "yes") for word in group)
+_VALUES = {"yes": "yes", "no": "no", "negations": "no", "maybe": "maybe", "dont_know": "maybe"}
+_VALUES["meeting"] = "yes"
+
+
+def _table_words() -> list[tuple[str, str, str]]:
+    """(word, value, language) for every answer word of every language folder."""
+    words: list[tuple[str, str, str]] = []
+    for code, language in all_languages().items():
+        for group, value in _VALUES.items():
+            for table in (language.words, language.latin):
+                words.extend((word, value, code) for word in table[group])
     return words
 
 
-@pytest.mark.parametrize(("word", "value"), _table_words())
-def test_every_table_word_alone_means_its_value(word: str, value: str) -> None:
-    assert parse_reply(word, YMN) == Reply("answer", value, word)
+@pytest.mark.parametrize(("word", "value", "language"), _table_words())
+def test_every_table_word_alone_means_its_value(word: str, value: str, language: str) -> None:
+    assert parse_reply(word, YMN, language) == Reply("answer", value, word)
 
 
 def test_every_stop_and_start_word_is_a_command() -> None:
-    for group in replies.STOP_WORDS.values():
-        for word in group:
+    for language in all_languages().values():
+        for word in language.words["stop"] + language.latin["stop"]:
             assert is_stop(word), word
             assert parse_reply(word, YN).intent == "stop", word
-    for group in replies.START_WORDS.values():
-        for word in group:
+        for word in language.words["start"] + language.latin["start"]:
             assert is_start(word), word
             assert parse_reply(word, YN).intent == "start", word
 
@@ -539,7 +540,7 @@ ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]))
 OPTION_SETS = st.sampled_from([YN, YMN, ("yes",), (), ("no", "maybe", "yes")])
 # Text built from the parser's own vocabulary reaches deeper than random code points do.
 PIECES = st.sampled_from(
-    [word for word, _ in _table_words()]
+    [word for word, _, _ in _table_words()]
     + ["1", "٢", "۳", "4", "1️⃣", "👍🏽", "👎", "🤷", "✅", "❌", "inte", "not", "لم", "stop"]
     + [",", ".", "!", " ", "\u200c", "\u200f", "ـ", "\u064e", "jaaa", "#", "(", ")"]
 )
