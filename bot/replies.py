@@ -266,8 +266,8 @@ class _PhraseIndex:
         # two words of one language that differ only in doubled letters: don't guess
         squeezed[language] = entry if squeezed.get(language, entry) == entry else _CLASH
 
-    def get(self, key: str, language: str | None) -> _Entry | None:
-        meanings = self.exact.get(key) or self.squeezed.get(_squeeze(key))
+    def get(self, key: str, language: str | None, squeeze: bool = True) -> _Entry | None:
+        meanings = self.exact.get(key) or (self.squeezed.get(_squeeze(key)) if squeeze else None)
         return _resolve(meanings, language) if meanings else None
 
 
@@ -327,11 +327,12 @@ def _longest_match(
     index: _PhraseIndex,
     language: str | None,
     limit: int | None = None,
+    squeeze: bool = True,
 ) -> tuple[_Entry, int] | None:
     """The longest phrase of `index` in words[start:limit], and where it ends."""
     end = min(len(words) if limit is None else limit, start + index.longest)
     for stop in range(end, start, -1):
-        entry = index.get(" ".join(words[start:stop]), language)
+        entry = index.get(" ".join(words[start:stop]), language, squeeze)
         if entry is not None:
             return entry, stop
     return None
@@ -460,9 +461,10 @@ def _read(folded: str, language: str | None) -> _Reading:
         if sentence_start:
             sentence_start = False
             # "när ska vi ses", "who is this": a sentence that opens with a question word asks
-            # something back, unless the opening is itself an answer ("why not")
-            asked = _longest_match(words, word_position, _QUESTIONS, language, limit)
-            if asked is not None and (match is None or asked[1] > match[1]):
+            # something back, unless a longer answer opens it ("why not")
+            # (spelled exactly: Somali "yaa", who, is not an elongated English "ya")
+            asked = _longest_match(words, word_position, _QUESTIONS, language, limit, False)
+            if asked is not None and (match is None or asked[1] >= match[1]):
                 reading.questions.add(sentence)
                 reading.prose = True
                 i += asked[1] - word_position
