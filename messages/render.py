@@ -308,8 +308,8 @@ def _check_choice(what: str, value: str, known: tuple[str, ...]) -> None:
 
 
 def _no_plurals(singular: str, plural: str, n: int) -> str:
-    # Every message is written to avoid counting ("a few words", not "3 words"), which keeps the
-    # five languages' very different plural rules out of the catalogue.
+    # Every message is written to avoid counting ("a few words", not "3 words"), which keeps
+    # the languages' very different plural rules out of the catalogue.
     raise NotImplementedError("the message catalogue has no plural messages")
 
 

@@ -1,4 +1,4 @@
-"""The reply parser: option numbers, yes/no/maybe in five languages and scripts, stop/start."""
+"""The reply parser: option numbers, yes/no/maybe in every language and script, stop/start."""
 
 from __future__ import annotations
 
