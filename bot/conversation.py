@@ -227,7 +227,9 @@ class Conversation:
             )
         survey = self.book.surveys[followup.survey]
         state = State(followup.step or "", followup.resume_step, followup.reprompted)
-        incoming = Incoming(message.text, message.button_value, len(message.photos))
+        incoming = Incoming(
+            message.text, message.button_value, len(message.photos), participant.language
+        )
         turn = self.dialogue.respond(survey, state, incoming)
         outcome = await self._apply(session, followup, participant, event, message, turn, now)
         return outcome
@@ -256,7 +258,9 @@ class Conversation:
         event.followup_id = followup.id
         survey = self.book.surveys[followup.survey]
         state = State(followup.step or "", followup.resume_step, followup.reprompted)
-        incoming = Incoming(message.text, message.button_value, len(message.photos))
+        incoming = Incoming(
+            message.text, message.button_value, len(message.photos), participant.language
+        )
         turn = self.dialogue.respond(survey, state, incoming)
         return await self._apply(session, followup, participant, event, message, turn, now)
 

@@ -27,6 +27,7 @@ class Incoming:
     text: str = ""
     button: str | None = None  # "<question>=<option>" from a tapped button
     photos: int = 0
+    language: str | None = None  # the participant's: it settles words our languages share
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,10 @@ class Dialogue:
         if incoming.button is not None:
             return self._button(survey, state, incoming.button)
         if state.step == GREETING:
-            return self._greeting_words(survey, state, text)
+            return self._greeting_words(survey, state, text, incoming.language)
         if state.step == FINISHED:
             return Turn(state, InboxOutcome.AFTER_FINISH)
-        return self._answer(survey, state, text)
+        return self._answer(survey, state, text, incoming.language)
 
     def _photo(self, survey: Survey, state: State, incoming: Incoming) -> Turn:
         words = incoming.text.strip()
@@ -121,9 +122,9 @@ class Dialogue:
             return Turn(state, InboxOutcome.STALE_BUTTON)
         return self._accept(survey, state, value, raw=value)
 
-    def _answer(self, survey: Survey, state: State, text: str) -> Turn:
+    def _answer(self, survey: Survey, state: State, text: str, language: str | None) -> Turn:
         options = self.options_for(survey, state.step)
-        reply = parse_reply(text, options)
+        reply = parse_reply(text, options, language)
         if reply.intent == "answer" and reply.value is not None:
             return self._accept(survey, state, reply.value, raw=text)
         if state.reprompted:
@@ -143,9 +144,11 @@ class Dialogue:
         say = self.prompt(survey, following)
         return Turn(State(following), InboxOutcome.ANSWERED, say, answers=((state.step, value),))
 
-    def _greeting_words(self, survey: Survey, state: State, text: str) -> Turn:
+    def _greeting_words(
+        self, survey: Survey, state: State, text: str, language: str | None
+    ) -> Turn:
         # "yes"/"maybe" here means "I might send one", not a greeting of its own
-        reply = parse_reply(text, ("yes", "maybe", "no"))
+        reply = parse_reply(text, ("yes", "maybe", "no"), language)
         if reply.intent == "answer" and reply.value == "no":
             return Turn(State(FINISHED), InboxOutcome.DECLINED_GREETING, (Say(MessageKind.THANKS),))
         if reply.intent == "answer" or not text.strip():

@@ -1,25 +1,34 @@
 """Understand what a participant typed back: an option number, yes/no/maybe, or stop/start.
 
-Pure functions, no I/O. Participants write in Swedish, English, Arabic, Persian or Tigrinya, on
-whatever keyboard their phone has, so the parser folds spelling variants (see `normalise`) and
-then looks words up in the tables below. The tables are the place to add a word: write it as
-people type it (any alef, yeh or kaf, with or without ZWNJ or harakat); it is folded the same
-way as incoming text when this module is imported, and a word listed twice with different
-meanings stops the import.
+Pure functions, no I/O. The words are data: each language's folder
+(`messages/locale/<code>/language.toml`) lists its answers, in its own script and as people
+type it in Latin letters (Arabizi `na3am`, Finglish `bale`, `ewe`). They are folded the same way
+as incoming text (see `normalise`) when this module is imported; a word listed twice with
+different meanings in one language stops the import.
 
-How a reply is read, in order:
+Precision comes before recall: a reply is recorded only when it is unambiguous; anything else is
+asked again and kept for the coordinator. How a reply is read, in order:
 
 1. A message that is essentially a stop or start word ("STOP", "/stop", "sluta", "توقف", "ኣቁም",
    "please stop", "/start") is a command; commands win over answers.
-2. A message that is essentially an option number ("2", "٢", "۲", "2️⃣", "(2)", "nr 2", "svar 2",
-   "2 👍") picks options[n-1]; a number out of range is unknown. Numbers inside prose ("we met
-   2 times") are not option numbers.
-3. Otherwise yes/no/maybe words and short phrases count ("ja vi har träffats", "not yet",
+2. A question back is no answer: words in a sentence that ends with "?" (or starts with a
+   question word: "när ska vi ses", "who is this") never count, and with a question anywhere
+   only stand-alone answer words outside it do ("Ja! Vem är det?").
+3. A message that is essentially an option number ("2", "٢", "۲", "2️⃣", "(2)", "nr 2", "svar 2",
+   "2 👍") picks options[n-1]; a number out of range, or two numbers ("1 eller 2"), is unknown.
+   Numbers inside prose ("we met 2 times") are not option numbers.
+4. Otherwise yes/no/maybe words and short phrases count ("ja vi har träffats", "not yet",
    "لا لم نلتق"). Verbs saying the meeting happened ("met", "träffats", "التقينا") count as
    yes unless a negator in the same clause turns them into no ("we haven't met", "vi träffades
-   inte"). Emoji (👍 👎 🤷 ✅ ❌) count only when there are no such words.
-4. All signals must agree. A hedge mixed with yes or no ("yes maybe", "kanske inte") is maybe;
-   yes with no is unknown. A value that is not one of the question's options is unknown.
+   inte"). A negated yes-word ("inte ja", "not ok") is no answer at all. Emoji (👍 👌 👎 🤷 ✅
+   ❌) count only when there are no such words.
+5. Negation wins: a "not yet" or a negated verb beats a yes in the same reply ("ja, men inte
+   än"), as a plain no beats a verb ("No, but we will"). A plain yes with a plain no ("ja nej")
+   is unknown. A hedge mixed with yes or no ("yes maybe", "kanske inte") is maybe. A value that
+   is not one of the question's options is unknown.
+6. Words that mean something else in another of our languages: the participant's own language
+   decides ("na" is no from a Persian speaker; an Arabic speaker's file lists it among its
+   `other_meanings`, as the start of "na3am"); from anyone else such a word is not understood.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from messages.languages import Language, all_languages
 
 Intent = Literal["answer", "stop", "start", "unknown"]
 
@@ -45,194 +56,19 @@ class Reply:
 
 
 # ------------------------------------------------------------------------------------------------
-# Word tables, per language. Multi-word entries are phrases; the longest phrase wins, so "not
-# yet" beats "not" and "of course not" beats "of course".
+# The words come from the languages' folders (messages/locale/<code>/language.toml); only what
+# belongs to no language is here.
 # ------------------------------------------------------------------------------------------------
-# fmt: off
-
-# Stand-alone answers. A negator nearby does not change them ("no, not yet" is still no).
-ANSWER_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "sv": {
-        YES: (
-            "ja", "japp", "jepp", "jo", "jodå", "jadå", "ja då", "jajamän", "javisst",
-            "ja visst", "visst", "absolut", "självklart", "definitivt", "okej", "ok", "gärna",
-            "det stämmer", "stämmer",
-        ),
-        NO: (
-            "nej", "nä", "näe", "nix", "nej tack", "inte än", "inte ännu", "inte riktigt",
-            "inte alls", "aldrig", "absolut inte", "definitivt inte", "självklart inte",
-            "verkligen inte", "tyvärr inte", "troligen inte", "förmodligen inte",
-            "antagligen inte", "nog inte",
-        ),
-        # "nja" is a hesitant half-no; "probably" words are hedges, not promises. Swedish "nog"
-        # is deliberately absent: it softens rather than doubts, so "vi ses nog igen" is a yes.
-        MAYBE: (
-            "kanske", "eventuellt", "möjligen", "möjligtvis", "kanhända", "troligen",
-            "förmodligen", "antagligen", "nja", "vi får se", "får se", "hoppas", "hoppas det",
-        ),
-    },
-    "en": {
-        YES: (
-            "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "y", "sure", "of course", "ofc",
-            "absolutely", "definitely", "certainly", "ok", "okay", "alright", "all right",
-            "agree", "i agree", "correct", "why not", "no problem", "no worries", "i think so",
-            "think so", "yes please",
-        ),
-        NO: (
-            "no", "nope", "nah", "nay", "n", "never", "not yet", "not really", "not at all",
-            "of course not", "absolutely not", "definitely not", "certainly not", "probably not",
-            "i don't think so", "don't think so", "unfortunately not", "sadly not", "no way",
-            "we did not", "we didn't", "we have not", "we haven't", "we will not", "we won't",
-            "we will never", "we have never",
-        ),
-        MAYBE: (
-            "maybe", "perhaps", "possibly", "probably", "hopefully", "might", "we'll see",
-            "we will see",
-        ),
-    },
-    "ar": {
-        YES: (
-            "نعم", "أجل", "ايوه", "إيوه", "ايوا", "اه", "آه", "بلى", "طبعا", "طبعاً", "أكيد",
-            "بالتأكيد", "موافق", "تمام",
-        ),
-        NO: ("لا", "لأ", "لاء", "كلا", "ليس بعد", "لسه", "لسا", "طبعا لا", "أكيد لا"),
-        MAYBE: (
-            "ربما", "يمكن", "ممكن", "من الممكن", "جايز", "محتمل", "إن شاء الله", "ان شاء الله",
-            "انشالله", "إنشاءالله",
-        ),
-    },
-    "fa": {
-        YES: ("بله", "بلی", "آره", "آری", "حتما", "حتماً", "البته", "باشه"),
-        # Persian negates the verb itself (ن- prefix), so the negative verbs are listed here.
-        NO: (
-            "نه", "خیر", "نخیر", "هرگز", "البته که نه", "ندیدیم", "ندیدمش", "ملاقات نکردیم",
-            "نمی‌بینیم", "فکر نمی‌کنم", "فکر نمیکنم",
-        ),
-        MAYBE: ("شاید", "احتمالا", "احتمالاً", "ممکنه"),
-    },
-    "ti": {
-        # አዎ is Amharic, which many Tigrinya speakers from Ethiopia type out of habit.
-        YES: ("እወ", "ሕራይ", "አዎ"),
-        # Tigrinya negates the verb with a circumfix (ኣይ…ን), so negative verbs are listed here.
-        NO: ("ኣይፋል", "የለን", "ኣይኮነን", "ኣይተራኸብናን"),
-        MAYBE: ("ምናልባት",),
-    },
-}
-
-# "I don't know": maybe when maybe is an option, otherwise unknown (the question is asked again).
-DONT_KNOW_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": ("vet inte", "vet ej", "ingen aning", "inte säker", "osäker"),
-    "en": (
-        "don't know", "dont know", "do not know", "i don't know", "idk", "dunno", "no idea",
-        "not sure", "unsure", "i'm not sure",
-    ),
-    "ar": (
-        "لا أعرف", "ما أعرف", "ما بعرف", "مش عارف", "مش عارفة", "لا أدري", "ما أدري", "مدري",
-        "مش متأكد", "مو متأكد", "غير متأكد", "لست متأكدا",
-    ),
-    "fa": (
-        "نمی‌دانم", "نمی دانم", "نمی‌دونم", "نمی دونم", "مطمئن نیستم",
-    ),
-    "ti": ("ኣይፈልጥን",),
-}
-
-# Verbs and phrases saying the meeting happened or will happen. They are yes, unless a negator
-# earlier in the same clause (or, in Swedish, just after: "vi träffades inte") makes them no.
-MEETING_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": (
-        "träffats", "träffades", "träffas", "träffat", "träffa", "sågs", "setts", "ses",
-        "det har vi", "det ska vi", "det gjorde vi",
-    ),
-    "en": (
-        "met", "meet", "meeting", "met up", "see each other", "seen each other",
-        "saw each other", "we'll see each other", "we will see each other", "we did",
-        "we have", "we will",
-    ),
-    "ar": (
-        "التقينا", "تقابلنا", "اجتمعنا", "التقيت", "تقابلت", "قابلته", "قابلتها", "شفنا",
-        "نلتقي", "نلتق", "سنلتقي", "بنلتقي", "نتقابل", "سنتقابل", "نشوف",
-    ),
-    "fa": ("دیدیم", "دیدمش", "ملاقات کردیم", "می‌بینیم"),
-    "ti": ("ተራኺብና", "ተራኸብና", "ክንራኸብ ኢና"),
-}
-
-# Words that turn a following meeting verb (same clause, a few words on) into a no.
-NEGATORS: dict[str, tuple[str, ...]] = {
-    "sv": ("inte", "ej", "icke", "aldrig"),
-    "en": (
-        "not", "never", "don't", "dont", "didn't", "didnt", "haven't", "havent", "hasn't",
-        "hasnt", "won't", "wont", "can't", "cant", "cannot", "isn't", "wasn't", "weren't",
-        "aren't", "couldn't", "wouldn't", "hadn't",
-    ),
-    "ar": ("لا", "لم", "لن", "ما", "مش", "مو", "ليس", "لست"),
-    "fa": (),  # negation is a verb prefix; see ANSWER_WORDS["fa"][NO]
-    "ti": (),  # negation is a verb circumfix; see ANSWER_WORDS["ti"][NO]
-}
-
-# Swedish puts "inte" after the finite verb ("vi träffades inte"), so these also look back.
-POST_NEGATORS: tuple[str, ...] = ("inte", "ej", "icke", "aldrig")
-
-# Phrases that contain a negator but negate nothing, read as no signal at all.
-NEUTRAL_PHRASES: tuple[str, ...] = (
-    "ما شاء الله", "ماشاء الله", "ماشاءالله", "الحمد لله", "الحمدلله",
-)
-
-# Words that end a clause, so a negation before them does not reach past them.
-CLAUSE_BREAKS: tuple[str, ...] = (
-    "but", "although", "men", "fast", "لكن", "ولكن", "بس", "بينما", "ولی", "اما", "ግን", "ግና",
-)
-
-# Words that may wrap an option number without making the message prose: "nr 1", "svar 2",
-# "option 1", "رقم ١", "گزینه ۲".
-NUMBER_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": ("nr", "nummer", "svar", "svaret", "alternativ", "alt", "val", "jag", "väljer", "tar",
-           "mitt", "är"),
-    "en": ("option", "choice", "answer", "number", "num", "i", "choose", "pick", "my", "is",
-           "it's", "its", "the"),
-    "ar": ("رقم", "الرقم", "خيار", "الخيار", "اختيار", "جواب", "الجواب", "إجابة", "الإجابة",
-           "اختار", "أختار"),
-    "fa": ("شماره", "گزینه", "جواب", "پاسخ", "انتخاب"),
-    "ti": ("ቁጽሪ", "መልሲ"),
-}
-
-# Politeness and objects that change nothing: "stop please", "1 tack", "توقف من فضلك",
-# "stop sending me messages".
-FILLER_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": ("tack", "snälla", "nu", "mig", "hej", "meddelanden", "sms"),
-    "en": ("please", "pls", "plz", "thanks", "thank", "you", "thx", "now", "me", "hi", "hello",
-           "hey", "it", "messages", "texts", "sms"),
-    "ar": ("شكرا", "شكراً", "من", "فضلك", "لو", "سمحت", "رجاء", "الرجاء", "مرحبا"),
-    "fa": ("لطفا", "لطفاً", "ممنون", "مرسی", "متشکرم", "سلام"),
-    "ti": ("ብኽብረትካ", "ብኽብረትኪ", "ብኽብረትኩም", "የቐንየለይ", "ሰላም"),
-}
-
-# A message made only of these (and fillers) is an opt-out. The English ones are the carriers'
-# standard SMS keywords; "yes", which carriers treat as opt-in, is an answer here.
-STOP_WORDS: dict[str, tuple[str, ...]] = {
-    "en": ("stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "optout",
-           "opt out", "revoke", "stop sending", "stop messages", "stop texting"),
-    "sv": ("stopp", "stoppa", "sluta", "avsluta", "avbryt", "avregistrera", "sluta skicka",
-           "avanmäl", "avanmäla"),
-    "ar": ("توقف", "أوقف", "إيقاف", "إلغاء", "إلغاء الاشتراك"),
-    "fa": ("توقف", "لغو", "لغو اشتراک", "لغو عضویت"),
-    "ti": ("ኣቁም", "ደው በል", "ኣቋርጽ"),
-}
-
-START_WORDS: dict[str, tuple[str, ...]] = {
-    "en": ("start", "unstop", "opt in", "optin"),
-    "sv": ("starta", "starta igen", "börja igen"),
-    "ar": ("ابدأ", "ابدا"),
-    "fa": ("شروع",),
-    "ti": ("ጀምር",),
-}
 
 # Emoji answers, used only when the words say nothing. Skin tones and U+FE0F are folded away.
+# fmt: off
 EMOJI_ANSWERS: dict[str, str] = {
-    "👍": YES, "✅": YES, "✔": YES, "☑": YES,
+    "👍": YES, "✅": YES, "✔": YES, "☑": YES, "👌": YES,
     "👎": NO, "❌": NO, "✖": NO, "❎": NO,
     "🤷": MAYBE,
 }
 # fmt: on
+QUESTION_MARKS = "?؟፧"
 
 # ------------------------------------------------------------------------------------------------
 # Folding (normalise)
@@ -277,31 +113,17 @@ def _build_fold_table() -> dict[int, str | None]:
         (0x0640, 0x0640),
     ):
         table[cp] = None
-    # Digits: Arabic-Indic (٠-٩) and Persian (۰-۹) are what Arabic and Persian keyboards type;
-    # Ethiopic ፩-፱ appear now and then. Fullwidth and circled digits are handled by NFKC.
-    for offset in range(10):
-        table[0x0660 + offset] = str(offset)
-        table[0x06F0 + offset] = str(offset)
-    for offset in range(9):
-        table[0x1369 + offset] = str(offset + 1)
-    # Letters that Arabic and Persian keyboards spell differently for the same word: Persian
-    # ی (no dots when final) vs Arabic ي and alef maksura ى; Persian ک vs Arabic ك. A Persian
-    # speaker on an Arabic keyboard (or the reverse) must still match. Alef with hamza or madda
-    # is often typed as bare alef; teh marbuta ة is often typed as heh ه; hamza seats ؤ ئ vary.
-    letters = {
-        "ي": "یىېۍئ",
-        "ك": "کڪ",
-        "ا": "أإآٱٲٳٵ",
-        "ه": "ةۀہە",
-        "و": "ؤ",
-        # Tigrinya writes glottal "a" as ኣ, Amharic-style keyboards give አ; people mix them.
-        "አ": "ኣ",
-        # Curly and modifier apostrophes, so "don’t" is "don't".
-        "'": "’‘ʼ`′",
-    }
-    for target, sources in letters.items():
-        for source in sources:
+    # Each language's own digits (what its keyboard types) and the letters its keyboards spell
+    # differently for the same word (its [fold]), whatever the language of the reply: a Persian
+    # speaker on an Arabic keyboard must still match. Fullwidth and circled digits are NFKC's.
+    for language in all_languages().values():
+        for char, value in language.digits.items():
+            table[ord(char)] = str(value)
+        for source, target in language.folds.items():
             table[ord(source)] = target
+    # Curly and modifier apostrophes, so "don’t" is "don't".
+    for source in "’‘ʼ`′":
+        table[ord(source)] = "'"
     return table
 
 
@@ -340,11 +162,16 @@ _MAX_NUMBER_DIGITS = 3  # int() refuses very long digit strings; no survey has 1
 _NEGATION_REACH = 5  # words after a negator that it can still negate
 _POST_NEGATION_REACH = 2  # words before a Swedish "inte" that it negates
 
-_CLAUSE_PUNCTUATION = ",.;:!?،؛؟።፣፤፥፦"
+# A sentence ends at these; "?" "؟" "፧" end a question, whose words are never an answer.
+_SENTENCE_PUNCTUATION = ".;!" + QUESTION_MARKS + "።"
+_CLAUSE_PUNCTUATION = ",:،؛፣፤፥፦"
 _TOKEN_RE = re.compile(
-    r"(?P<num>\d+)"
+    # Latin letters mixed with digits are a word: Arabizi writes ع as 3 and ء as 2 ("na3am")
+    r"(?P<latin>[a-z0-9]*[a-z][a-z0-9]*(?:'[a-z0-9]+)*)(?![^\W_])"
+    r"|(?P<num>\d+)"
     r"|(?P<word>[^\W\d_]+(?:'[^\W\d_]+)*)"
     rf"|(?P<emoji>[{re.escape(''.join(EMOJI_ANSWERS))}])"
+    rf"|(?P<end>[{re.escape(_SENTENCE_PUNCTUATION)}])"
     rf"|(?P<brk>[{re.escape(_CLAUSE_PUNCTUATION)}])"
 )
 _SQUEEZE_RE = re.compile(r"(.)\1+")
@@ -368,19 +195,36 @@ def _squeeze(key: str) -> str:
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # "num", "word", "emoji" or "brk" (clause punctuation)
+    kind: str  # "num", "word", "emoji", "end" (of a sentence) or "brk" (of a clause)
     text: str
 
 
 def _tokens(folded: str) -> list[_Token]:
-    return [_Token(m.lastgroup or "", m.group()) for m in _TOKEN_RE.finditer(folded)]
+    tokens = []
+    for match in _TOKEN_RE.finditer(folded):
+        kind = match.lastgroup or ""
+        tokens.append(_Token("word" if kind == "latin" else kind, match.group()))
+    return tokens
 
 
 # ------------------------------------------------------------------------------------------------
-# Indexes built from the tables
+# Indexes built from the languages' words
 # ------------------------------------------------------------------------------------------------
 
-_Kind = Literal["answer", "meeting", "neutral"]
+# "answer": a stand-alone answer word; "negation": a no that negates a verb or says "not yet",
+# which wins over a yes in the same reply; "meeting": said of the meeting, yes unless negated;
+# "neutral": contains a negator but negates nothing ("ما شاء الله").
+_Kind = Literal["answer", "negation", "meeting", "neutral"]
+_GROUPS: dict[str, tuple[str | None, _Kind]] = {
+    "yes": (YES, "answer"),
+    "no": (NO, "answer"),
+    "maybe": (MAYBE, "answer"),
+    "dont_know": (MAYBE, "answer"),  # maybe when maybe is an option, else asked again
+    "negations": (NO, "negation"),
+    "meeting": (YES, "meeting"),
+    "neutral": (None, "neutral"),
+}
+_COMMAND_GROUPS = {"stop": "stop", "start": "start"}
 
 
 @dataclass(frozen=True)
@@ -389,94 +233,106 @@ class _Entry:
     kind: _Kind
 
 
+# A word of one language that is no answer there, though another language spells an answer so
+_OTHER = _Entry(None, "neutral")
+# A word our languages read differently, from someone whose language does not settle it
+_CLASH = _Entry("clash", "answer")
+
+
 def _key(phrase: str) -> str:
     tokens = _tokens(normalise(phrase))
     if not tokens or any(token.kind != "word" for token in tokens):
-        raise ValueError(f"reply table entry {phrase!r} must be words only")
+        raise ValueError(f"reply word {phrase!r} must be words only")
     return " ".join(token.text for token in tokens)
 
 
 class _PhraseIndex:
-    """Phrases to entries, looked up exactly and then with doubled letters squeezed ("jaa")."""
+    """Phrases to their meaning in each language, looked up exactly and then with doubled
+    letters squeezed ("jaa"), and read for one participant's language."""
 
     def __init__(self) -> None:
-        self.exact: dict[str, _Entry] = {}
-        self.squeezed: dict[str, _Entry | None] = {}  # None: two meanings, don't guess
+        self.exact: dict[str, dict[str, _Entry]] = {}
+        self.squeezed: dict[str, dict[str, _Entry]] = {}
         self.longest = 1
 
-    def add(self, phrase: str, entry: _Entry) -> None:
+    def add(self, language: str, phrase: str, entry: _Entry) -> None:
         key = _key(phrase)
-        known = self.exact.get(key)
+        known = self.exact.setdefault(key, {}).get(language)
         if known is not None and known != entry:
-            raise ValueError(f"reply table entry {phrase!r} is listed as {known} and {entry}")
-        self.exact[key] = entry
+            raise ValueError(f"{language}: reply word {phrase!r} is listed as {known} and {entry}")
+        self.exact[key][language] = entry
         self.longest = max(self.longest, key.count(" ") + 1)
-        squeezed = _squeeze(key)
-        if self.squeezed.get(squeezed, entry) != entry:
-            self.squeezed[squeezed] = None
-        else:
-            self.squeezed[squeezed] = entry
+        squeezed = self.squeezed.setdefault(_squeeze(key), {})
+        # two words of one language that differ only in doubled letters: don't guess
+        squeezed[language] = entry if squeezed.get(language, entry) == entry else _CLASH
 
-    def get(self, key: str) -> _Entry | None:
-        entry = self.exact.get(key)
-        if entry is None:
-            entry = self.squeezed.get(_squeeze(key))
-        return entry
+    def get(self, key: str, language: str | None, squeeze: bool = True) -> _Entry | None:
+        meanings = self.exact.get(key) or (self.squeezed.get(_squeeze(key)) if squeeze else None)
+        return _resolve(meanings, language) if meanings else None
 
 
-def _word_set(*tables: dict[str, tuple[str, ...]] | tuple[str, ...]) -> frozenset[str]:
-    words: set[str] = set()
-    for table in tables:
-        groups = table.values() if isinstance(table, dict) else (table,)
-        for group in groups:
-            words.update(_key(word) for word in group)
-    return frozenset(words)
+def _resolve(meanings: dict[str, _Entry], language: str | None) -> _Entry | None:
+    """The participant's own language wins; otherwise the languages must agree."""
+    if language in meanings:
+        own = meanings[language]
+        return None if own is _OTHER else own
+    others = set(meanings.values())
+    answers = others - {_OTHER}
+    if not answers:
+        return None
+    if len(answers) > 1 or _OTHER in others:
+        return _CLASH
+    return answers.pop()
 
 
-def _build_answer_index() -> _PhraseIndex:
+def _groups(language: Language, group: str) -> Iterable[str]:
+    yield from language.words[group]
+    yield from language.latin[group]
+
+
+def _word_set(*groups: str) -> frozenset[str]:
+    return frozenset(
+        _key(word)
+        for language in all_languages().values()
+        for group in groups
+        for word in _groups(language, group)
+    )
+
+
+def _build_index(groups: dict[str, tuple[str | None, _Kind]]) -> _PhraseIndex:
     index = _PhraseIndex()
-    for by_value in ANSWER_WORDS.values():
-        for value, words in by_value.items():
-            for word in words:
-                index.add(word, _Entry(value, "answer"))
-    for words in DONT_KNOW_WORDS.values():
-        for word in words:
-            index.add(word, _Entry(MAYBE, "answer"))
-    for words in MEETING_WORDS.values():
-        for word in words:
-            index.add(word, _Entry(YES, "meeting"))
-    for word in NEUTRAL_PHRASES:
-        index.add(word, _Entry(None, "neutral"))
+    for code, language in all_languages().items():
+        for group, (value, kind) in groups.items():
+            for word in _groups(language, group):
+                index.add(code, word, _Entry(value, kind))
+        for word in language.other_meanings:
+            if _key(word) not in index.exact or code not in index.exact[_key(word)]:
+                index.add(code, word, _OTHER)
     return index
 
 
-def _build_command_index() -> _PhraseIndex:
-    index = _PhraseIndex()
-    for words in STOP_WORDS.values():
-        for word in words:
-            index.add(word, _Entry("stop", "answer"))
-    for words in START_WORDS.values():
-        for word in words:
-            index.add(word, _Entry("start", "answer"))
-    return index
-
-
-_ANSWERS = _build_answer_index()
-_COMMANDS = _build_command_index()
-_NEGATORS = _word_set(NEGATORS)
-_POST_NEGATORS = _word_set(POST_NEGATORS)
-_CLAUSE_BREAK_WORDS = _word_set(CLAUSE_BREAKS)
-_NUMBER_WORDS = _word_set(NUMBER_WORDS, FILLER_WORDS)
-_FILLERS = _word_set(FILLER_WORDS)
+_ANSWERS = _build_index(_GROUPS)
+_COMMANDS = _build_index({group: (value, "answer") for group, value in _COMMAND_GROUPS.items()})
+_QUESTIONS = _build_index({"question_words": ("question", "answer")})
+_NEGATORS = _word_set("negators")
+_POST_NEGATORS = _word_set("post_negators")
+_CLAUSE_BREAK_WORDS = _word_set("clause_breaks")
+_NUMBER_WORDS = _word_set("number_words", "fillers")
+_FILLERS = _word_set("fillers")
 
 
 def _longest_match(
-    words: Sequence[str], start: int, index: _PhraseIndex, limit: int | None = None
+    words: Sequence[str],
+    start: int,
+    index: _PhraseIndex,
+    language: str | None,
+    limit: int | None = None,
+    squeeze: bool = True,
 ) -> tuple[_Entry, int] | None:
     """The longest phrase of `index` in words[start:limit], and where it ends."""
     end = min(len(words) if limit is None else limit, start + index.longest)
     for stop in range(end, start, -1):
-        entry = index.get(" ".join(words[start:stop]))
+        entry = index.get(" ".join(words[start:stop]), language, squeeze)
         if entry is not None:
             return entry, stop
     return None
@@ -498,7 +354,8 @@ def _command(text: str) -> Literal["stop", "start"] | None:
     if folded.startswith("/"):
         # A bot command: "/stop", "/stop@FikaBot", "/start <deep-link payload>".
         bot_command = _BOT_COMMAND_RE.match(folded)
-        entry = _COMMANDS.exact.get(bot_command.group(1)) if bot_command else None
+        meanings = _COMMANDS.exact.get(bot_command.group(1)) if bot_command else None
+        entry = _resolve(meanings, None) if meanings else None
         return _as_command(entry.value if entry else None)
     words: list[str] = []
     for token in _tokens(folded):
@@ -507,7 +364,7 @@ def _command(text: str) -> Literal["stop", "start"] | None:
     found: set[str] = set()
     position = 0
     while position < len(words):
-        match = _longest_match(words, position, _COMMANDS)
+        match = _longest_match(words, position, _COMMANDS, None)
         if match is not None:
             entry, position = match
             found.add(entry.value or "")
@@ -540,6 +397,8 @@ def is_start(text: str) -> bool:
 # Answers
 # ------------------------------------------------------------------------------------------------
 
+_NEGATED = "negated"  # a yes-word under a negator ("inte ja", "not ok"): never an answer
+
 
 @dataclass
 class _Signal:
@@ -547,38 +406,49 @@ class _Signal:
     kind: _Kind
     last: int  # word position where the phrase ends
     clause: int
+    sentence: int
 
 
 @dataclass
 class _Reading:
-    numbers: list[int | None]  # None: too many digits to be an option
+    numbers: list[tuple[int | None, int]]  # (None: too many digits to be an option, sentence)
     words: list[_Signal]
-    emoji: list[str]
+    emoji: list[tuple[str, int]]
     prose: bool  # words that are neither answers nor number wrappers
+    questions: set[int]  # sentences that ask something back
 
 
-def _read(folded: str) -> _Reading:
+def _read(folded: str, language: str | None) -> _Reading:
     tokens = _tokens(folded)
     words = [token.text for token in tokens if token.kind == "word"]
-    reading = _Reading(numbers=[], words=[], emoji=[], prose=False)
+    reading = _Reading(numbers=[], words=[], emoji=[], prose=False, questions=set())
     clause = 0
+    sentence = 0
+    sentence_start = True
     negated_until = -1  # last word position a preceding negator still reaches
     word_position = 0
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if token.kind == "brk":
+        if token.kind in ("brk", "end"):
             clause += 1
             negated_until = -1
+            if token.kind == "end":
+                if token.text in QUESTION_MARKS:
+                    reading.questions.add(sentence)
+                sentence += 1
+                sentence_start = True
             i += 1
             continue
         if token.kind == "num":
             digits = token.text
-            reading.numbers.append(int(digits) if len(digits) <= _MAX_NUMBER_DIGITS else None)
+            number = int(digits) if len(digits) <= _MAX_NUMBER_DIGITS else None
+            reading.numbers.append((number, sentence))
+            sentence_start = False
             i += 1
             continue
         if token.kind == "emoji":
-            reading.emoji.append(EMOJI_ANSWERS[token.text])
+            reading.emoji.append((EMOJI_ANSWERS[token.text], sentence))
             i += 1
             continue
 
@@ -586,19 +456,38 @@ def _read(folded: str) -> _Reading:
         run = i
         while run < len(tokens) and tokens[run].kind == "word":
             run += 1
-        match = _longest_match(words, word_position, _ANSWERS, word_position + run - i)
+        limit = word_position + run - i
+        match = _longest_match(words, word_position, _ANSWERS, language, limit)
+        if sentence_start:
+            sentence_start = False
+            # "när ska vi ses", "who is this": a sentence that opens with a question word asks
+            # something back, unless a longer answer opens it ("why not")
+            # (spelled exactly: Somali "yaa", who, is not an elongated English "ya")
+            asked = _longest_match(words, word_position, _QUESTIONS, language, limit, False)
+            if asked is not None and (match is None or asked[1] >= match[1]):
+                reading.questions.add(sentence)
+                reading.prose = True
+                i += asked[1] - word_position
+                word_position = asked[1]
+                continue
         if match is not None:
             entry, end = match
             phrase = words[word_position:end]
             if entry.value is not None:
                 value = entry.value
-                if entry.kind == "meeting" and value == YES and word_position <= negated_until:
-                    value = NO
-                reading.words.append(_Signal(value, entry.kind, end - 1, clause))
-                # "we did not meet", "aldrig träffats": a no-phrase with a negator in it keeps
-                # negating what follows.
+                negated = word_position <= negated_until
+                kind = entry.kind
+                if negated and value == YES:
+                    # a negated meeting is a no ("we haven't met"); a negated yes-word is no
+                    # answer at all ("inte ja")
+                    value, kind = (NO, "negation") if kind == "meeting" else (_NEGATED, kind)
                 if value == NO and any(word in _NEGATORS for word in phrase):
+                    # "not yet", "we did not meet": a no-phrase with a negator in it negates,
+                    # and keeps negating what follows; a lone "لا" is a plain no ("نعم لا")
+                    if len(phrase) > 1:
+                        kind = "negation"
                     negated_until = end - 1 + _NEGATION_REACH
+                reading.words.append(_Signal(value, kind, end - 1, clause, sentence))
             i += end - word_position
             word_position = end
             continue
@@ -615,6 +504,7 @@ def _read(folded: str) -> _Reading:
                         and signal.last >= word_position - _POST_NEGATION_REACH
                     ):
                         signal.value = NO
+                        signal.kind = "negation"
         elif word in _CLAUSE_BREAK_WORDS:
             reading.prose = True
             clause += 1
@@ -635,33 +525,68 @@ def _agree(values: set[str]) -> str | None:
     return None
 
 
-def _answer(reading: _Reading, options: Sequence[str]) -> str | None:
-    word_values = {signal.value for signal in reading.words}
-    if reading.numbers and not reading.prose:
-        numbers = set(reading.numbers)
-        if len(numbers) != 1:
+def _word_value(signals: list[_Signal]) -> str | None:
+    values = {signal.value for signal in signals}
+    if _NEGATED in values or _CLASH.value in values:
+        return None
+    if YES in values and NO in values:
+        # a negation or "not yet" wins over a yes ("ja, men inte än"), and so does a plain no
+        # over a verb ("No, but we will"); a plain yes with a plain no ("ja nej") is no answer
+        negation = any(s.value == NO and s.kind == "negation" for s in signals)
+        plain_yes = any(s.value == YES and s.kind == "answer" for s in signals)
+        if plain_yes and not negation:
             return None
-        number = numbers.pop()
+        values.discard(YES)
+    return _agree(values)
+
+
+def _answer(reading: _Reading, options: Sequence[str]) -> str | None:
+    asked = reading.questions
+    # Words in a question are never an answer; with a question anywhere in the reply, only
+    # stand-alone answer words outside it count ("Ja! Vem är det här?" is yes).
+    signals = [
+        s for s in reading.words if s.sentence not in asked and not (asked and s.kind == "meeting")
+    ]
+    numbers = [number for number, sentence in reading.numbers if sentence not in asked]
+    emoji = {value for value, sentence in reading.emoji if sentence not in asked}
+    if len(numbers) != len(reading.numbers):
+        return None  # "1?" asks whether 1 is right, and "1 eller 2?" is no choice either
+    word_value = _word_value(signals) if signals else None
+    if numbers and not reading.prose:
+        distinct = set(numbers)
+        if len(distinct) != 1:
+            return None
+        number = distinct.pop()
         if number is None or not 1 <= number <= len(options):
             return None
         chosen = options[number - 1]
         # "1 ja" agrees; "1 nej" contradicts itself. Emoji are decoration next to a number.
-        if word_values and word_values != {chosen}:
+        if signals and word_value != chosen:
             return None
         return chosen
-    value = _agree(word_values) if word_values else _agree(set(reading.emoji))
+    if signals:
+        value = word_value
+    elif reading.words:
+        return None  # every word was inside a question
+    else:
+        value = _agree(emoji)
     if value is None or value not in options:
         return None
     return value
 
 
-def parse_reply(text: str, options: Sequence[str]) -> Reply:
-    """Read a participant's message as an answer to a question with these ordered options."""
+def parse_reply(text: str, options: Sequence[str], language: str | None = None) -> Reply:
+    """Read a participant's message as an answer to a question with these ordered options.
+
+    `language` is the participant's: where our languages read a word differently ("na" is
+    "no" typed in Persian, but how an Arabic speaker starts "na3am"), theirs decides; without
+    it such a word is not understood.
+    """
     command = _command(text)
     if command is not None:
         return Reply(command, None, text)
     folded = normalise(_respell(text[:_MAX_ANSWER_CHARS]))
-    value = _answer(_read(folded), options)
+    value = _answer(_read(folded, language), options)
     if value is None:
         return Reply("unknown", None, text)
     return Reply("answer", value, text)

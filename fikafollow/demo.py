@@ -87,8 +87,10 @@ SCRIPT: dict[str, list[Act]] = {
     "P16": [say("👍"), say("yes")],
     "P17": [say("٢"), say("توقف")],
     "P18": [tap("yes"), tap("yes")],
-    "P19": [say("1"), say("2")],
+    "P19": [say("na3am"), say("inshallah")],  # Arabic typed in Latin letters
     "P20": [tap("yes"), tap("yes"), say("Lovely afternoon, thank you!")],
+    "P21": [say("Так!"), say("можливо")],
+    "P22": [say("haa"), say("laga yaabee")],
 }
 
 
@@ -158,7 +160,7 @@ async def _play(
     app: App, channels: dict[str, DemoChannel], zone: ZoneInfo, workdir: Path, out: TextIO
 ) -> int:
     start = datetime(2026, 5, 7, 12, 0, tzinfo=zone).astimezone(UTC)
-    out.write("fikafollow demo — a programme of 10 matches, played on a virtual clock\n")
+    out.write("fikafollow demo — a programme of 11 matches, played on a virtual clock\n")
     out.write(f"working in {workdir}\n\n")
     await app.start()
     programme = await app.programme(None, start)

@@ -1,1 +1,1 @@
-"""What is said: the message catalogue in five languages and the per-channel templates."""
+"""What is said: the languages (a data folder each), their catalogues, the channel templates."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from messages import languages
 from messages.render import TEMPLATE_DIR
 
 DIGEST_LANGUAGES = ("sv", "en")
@@ -118,9 +119,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "reject": "Reject",
     },
 }
+# each language folder names its language in Swedish and English
 LANGUAGE_NAMES: Mapping[str, Mapping[str, str]] = {
-    "sv": {"sv": "svenska", "en": "engelska", "ar": "arabiska", "ti": "tigrinja", "fa": "persiska"},
-    "en": {"sv": "Swedish", "en": "English", "ar": "Arabic", "ti": "Tigrinya", "fa": "Persian"},
+    language: languages.names_in(language) for language in DIGEST_LANGUAGES
 }
 CHANNEL_NAMES: Mapping[str, Mapping[str, str]] = {
     "sv": {"telegram": "Telegram", "sms": "sms", "email": "e-post", "phone": "telefon"},

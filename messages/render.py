@@ -15,12 +15,15 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from messages import languages
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 
-LANGUAGES: tuple[str, ...] = ("sv", "en", "ar", "ti", "fa")
-RTL_LANGUAGES: frozenset[str] = frozenset({"ar", "fa"})
+# read from the language folders (messages/languages.py), not named here
+LANGUAGES: tuple[str, ...] = languages.codes()
+RTL_LANGUAGES: frozenset[str] = languages.rtl_codes()
 CHANNELS: tuple[str, ...] = ("telegram", "sms", "email")
 KINDS: tuple[str, ...] = (
     "question",
@@ -139,8 +142,14 @@ class Catalogue:
     def __init__(self, locale_dir: Path | None = None, template_dir: Path | None = None) -> None:
         self.locale_dir = locale_dir or LOCALE_DIR
         self.template_dir = template_dir or TEMPLATE_DIR
+        # a language from FIKAFOLLOW_LOCALE_DIRS has its catalogue in its own folder
+        folders = {code: language.folder for code, language in languages.all_languages().items()}
         self._messages = {
-            language: load_po(self.locale_dir / language / "LC_MESSAGES" / "messages.po")
+            language: load_po(
+                (folders[language] if locale_dir is None else self.locale_dir / language)
+                / "LC_MESSAGES"
+                / "messages.po"
+            )
             for language in LANGUAGES
         }
         self._environments = {language: self._environment(language) for language in LANGUAGES}
@@ -299,8 +308,8 @@ def _check_choice(what: str, value: str, known: tuple[str, ...]) -> None:
 
 
 def _no_plurals(singular: str, plural: str, n: int) -> str:
-    # Every message is written to avoid counting ("a few words", not "3 words"), which keeps the
-    # five languages' very different plural rules out of the catalogue.
+    # Every message is written to avoid counting ("a few words", not "3 words"), which keeps
+    # the languages' very different plural rules out of the catalogue.
     raise NotImplementedError("the message catalogue has no plural messages")
 
 

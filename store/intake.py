@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from messages import languages
 from store.models import FollowUp, Match, MatchMember, Participant, Programme
 from store.programmes import send_window
 
@@ -35,7 +36,7 @@ COLUMNS = (
 )
 KINDS = ("individual", "family")
 ROLES = ("newcomer", "established")
-LANGUAGES = ("sv", "en", "ar", "ti", "fa")
+LANGUAGES = languages.codes()  # the language folders under messages/locale (and beyond)
 CHANNELS = ("telegram", "sms", "email")
 GENDERS = ("woman", "man", "other")
 _MAX = {"match_id": 100, "participant_id": 100, "first_name": 200}

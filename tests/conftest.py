@@ -28,6 +28,8 @@ PG_ADMIN_DSN = os.environ.get(
 )
 REQUIRE_PG = os.environ.get("FIKAFOLLOW_TEST_REQUIRE_POSTGRES") == "1"
 TEMPLATE = f"fikafollow_template_{os.getpid()}"
+# language → outcome → count of reply parser cases, filled by tests/test_replies.py
+REPLY_TALLY = pytest.StashKey[dict[str, dict[str, int]]]()
 
 
 def _pg_reachable() -> str | None:
@@ -171,3 +173,20 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith("FIKAFOLLOW_") and not key.startswith("FIKAFOLLOW_TEST_"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How well the reply parser reads each language's cases: the figure to watch."""
+    counts = terminalreporter.config.stash.get(REPLY_TALLY, {})
+    if not counts:
+        return
+    terminalreporter.section("reply parser by language")
+    outcomes = ("understood", "not understood", "wrong")
+    terminalreporter.write_line(f"{'language':<10}" + "".join(f"{o:>16}" for o in outcomes))
+    for language in sorted(counts):
+        row = counts[language]
+        terminalreporter.write_line(f"{language:<10}" + "".join(f"{row[o]:>16}" for o in outcomes))
+    terminalreporter.write_line(
+        "(a question back or a contradiction counts as understood when it is not taken as an "
+        "answer)"
+    )

@@ -24,7 +24,7 @@ def test_demo_runs_shows_every_language_and_writes_the_export(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "languages shown: ar, en, fa, sv, ti" in out
+    assert "languages shown: ar, en, fa, so, sv, ti, uk" in out
     for shown in ("Telegram to", "SMS to", "E-mail to", "Subject:", "right-to-left"):
         assert shown in out
     assert "GPS data removed" in out and "KEPT" not in out
@@ -49,5 +49,12 @@ def test_demo_runs_shows_every_language_and_writes_the_export(tmp_path: Path) ->
     assert by_person[("P04", "met_again")]["answer"] == "no"  # after one re-prompt
     assert by_person[("P12", "will_meet_again")]["answer"] == "maybe"
     assert not any(r["participant_id"] == "P06" for r in rows)
+    # Arabic in Latin letters, Ukrainian and Somali
+    assert by_person[("P19", "met_again")]["answer"] == "yes"
+    assert by_person[("P19", "will_meet_again")]["answer"] == "maybe"
+    assert by_person[("P21", "met_again")]["language"] == "uk"
+    assert by_person[("P21", "met_again")]["answer"] == "yes"
+    assert by_person[("P22", "met_again")]["answer"] == "yes"
+    assert by_person[("P22", "will_meet_again")]["answer"] == "maybe"
     assert {r["answer"] for r in rows} <= {"yes", "no", "maybe"}
     assert {r["question"] for r in rows} == {"met_again", "will_meet_again"}

@@ -49,6 +49,7 @@ NATIVE_NAMES = {
     "ar": ("عبد الرحمن", "كريستينا ويوهان"),
     "fa": ("محمدرضا", "فاطمه و علی"),
     "ti": ("ተስፋልደት", "ሳባን ዮናስን"),
+    "uk": ("Олександра", "Оксана і Тарас"),
 }
 # about what an upload or one-click link with a short random token takes
 UPLOAD_URL = "https://fika.example.se/u/q7Kp2xW9aZ4mT3"

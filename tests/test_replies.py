@@ -1,4 +1,4 @@
-"""The reply parser: option numbers, yes/no/maybe in five languages and scripts, stop/start."""
+"""The reply parser: option numbers, yes/no/maybe in every language and script, stop/start."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import replies
 from bot.replies import Reply, is_start, is_stop, normalise, parse_reply
+from messages.languages import all_languages
+from tests.conftest import REPLY_TALLY
 
 YN = ("yes", "no")
 YMN = ("yes", "maybe", "no")
@@ -404,11 +405,311 @@ def test_the_table_is_large_and_ids_are_unique() -> None:
     assert len(set(ids)) == len(ids)
 
 
+# the language each group of the table above is counted under in the tally
+_TABLE_LANGUAGE = {
+    param.id: language  # type: ignore[attr-defined]
+    for language, group in (
+        ("sv", SWEDISH),
+        ("en", ENGLISH),
+        ("ar", ARABIC),
+        ("fa", PERSIAN),
+        ("ti", TIGRINYA),
+        ("any", NUMBERS + EMOJI_AND_VARIANTS + COMMANDS + UNKNOWN),
+    )
+    for param in group
+}
+
+
 @pytest.mark.parametrize(("text", "options", "intent", "value"), TABLE)
 def test_parse_reply_reads(
-    text: str, options: tuple[str, ...], intent: str, value: str | None
+    request: pytest.FixtureRequest,
+    text: str,
+    options: tuple[str, ...],
+    intent: str,
+    value: str | None,
 ) -> None:
-    assert parse_reply(text, options) == Reply(intent, value, text)  # type: ignore[arg-type]
+    got = parse_reply(text, options)
+    tally(request, _TABLE_LANGUAGE[request.node.callspec.id], intent, value, got)
+    assert got == Reply(intent, value, text)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------------
+# Replies as participants type them, read with their own language: Latin letters (Arabizi,
+# Finglish, Tigrinya), dialect, typos, emoji, negations, questions back; Ukrainian and Somali.
+# Each case's id starts with the participant's language; the tally groups by it.
+# ------------------------------------------------------------------------------------------------
+
+
+def said(
+    language: str,
+    case_id: str,
+    text: str,
+    intent: str,
+    value: str | None = None,
+    options: Sequence[str] = YN,
+    hoped: bool = False,
+) -> object:
+    """A reply from a participant of `language`. `hoped`: the meaning is what the case says, but
+    not understanding it (asking again) is allowed; only a wrong answer fails."""
+    return pytest.param(
+        language, text, tuple(options), intent, value, hoped, id=f"{language}-{case_id}"
+    )
+
+
+def y(lang: str, case_id: str, text: str, options: Sequence[str] = YN, **kw: bool) -> object:
+    return said(lang, case_id, text, "answer", "yes", options, **kw)
+
+
+def n(lang: str, case_id: str, text: str, options: Sequence[str] = YN, **kw: bool) -> object:
+    return said(lang, case_id, text, "answer", "no", options, **kw)
+
+
+def m(lang: str, case_id: str, text: str, options: Sequence[str] = YMN, **kw: bool) -> object:
+    return said(lang, case_id, text, "answer", "maybe", options, **kw)
+
+
+def q(lang: str, case_id: str, text: str, options: Sequence[str] = YN) -> object:
+    """Not an answer: a question back, a contradiction, a word that means something else."""
+    return said(lang, case_id, text, "unknown", None, options)
+
+
+ARABIZI = [
+    y("ar", "na3am", "na3am"),
+    y("ar", "na3am-capitalised", "Na3am"),
+    y("ar", "na3am-elongated", "na3aaam"),
+    y("ar", "naam-without-digit", "naam"),
+    y("ar", "n3m-texting", "n3m"),
+    y("ar", "aywa", "aywa"),
+    y("ar", "aiwa", "aiwa"),
+    y("ar", "aywa-elongated", "aywaaa"),
+    y("ar", "akeed", "akeed"),
+    y("ar", "akid-typo", "akid"),
+    y("ar", "tab3an", "tab3an"),
+    y("ar", "tamam", "tamam"),
+    y("ar", "aywa-with-thanks", "aywa shukran"),
+    y("ar", "aywa-iltaqayna", "aywa iltaqayna"),
+    y("ar", "t2abalna-meeting", "t2abalna"),
+    n("ar", "la", "la"),
+    n("ar", "la2", "la2"),
+    n("ar", "laa", "laa"),
+    n("ar", "la2-elongated", "la22"),
+    n("ar", "lessa-not-yet", "lessa"),
+    n("ar", "lissa-not-yet", "lissa"),
+    n("ar", "la2-lessa", "la2 lessa"),
+    n("ar", "mish-t2abalna", "mish t2abalna"),
+    n("ar", "ma-shofna", "ma shofna"),
+    n("ar", "lessa-bas-inshallah", "lessa bas inshallah", hoped=True),
+    m("ar", "mumkin", "mumkin"),
+    m("ar", "mmkn", "mmkn"),
+    m("ar", "momken", "momken"),
+    m("ar", "inshallah", "inshallah"),
+    m("ar", "inshallah-capitalised", "InshaAllah"),
+    m("ar", "in-sha-allah-spaced", "in sha allah"),
+    m("ar", "ma-ba3ref", "ma ba3ref"),
+    y("ar", "arabic-script-dialect-ayuwa", "ايوا"),
+    n("ar", "arabic-script-lissa", "لسه"),
+    n("ar", "arabic-script-naam-lakin-lessa", "نعم بس لسه"),
+    q("ar", "question-meen", "meen?"),
+    q("ar", "question-emta-nit2abal", "emta nit2abal?"),
+    q("ar", "question-arabic-mata", "متى نلتقي؟"),
+    q("ar", "na-is-not-arabic-no", "na"),
+    q("ar", "na3am-la2-contradiction", "na3am la2"),
+    q("ar", "la-before-naam", "لا نعم"),
+]
+
+FINGLISH = [
+    y("fa", "bale", "bale"),
+    y("fa", "baleh", "baleh"),
+    y("fa", "bale-elongated", "baleee"),
+    y("fa", "areh", "areh"),
+    y("fa", "are", "are"),
+    y("fa", "are-capitalised", "Are"),
+    y("fa", "hatman", "hatman"),
+    y("fa", "albate", "albate"),
+    y("fa", "bashe", "bashe"),
+    y("fa", "bale-didim", "bale didim"),
+    y("fa", "didim", "didim"),
+    n("fa", "na", "na"),
+    n("fa", "nah", "nah"),
+    n("fa", "naa", "naaa"),
+    n("fa", "kheir", "kheir"),
+    n("fa", "hanooz-na", "hanooz na"),
+    n("fa", "hanuz-na-typo", "hanuz na"),
+    n("fa", "na-hanooz", "na hanooz"),
+    n("fa", "nadidim", "nadidim"),
+    n("fa", "bale-vali-hanooz-na", "bale vali hanooz na"),
+    n("fa", "persian-script-hanooz-na", "هنوز نه"),
+    m("fa", "shayad", "shayad"),
+    m("fa", "shaiad-typo", "shaiad"),
+    m("fa", "shayad-elongated", "shaaayad"),
+    m("fa", "ehtemalan", "ehtemalan"),
+    m("fa", "nemidunam", "nemidunam"),
+    q("fa", "question-ki", "ki hastid?"),
+    q("fa", "question-koja", "koja?"),
+    q("fa", "question-persian-kei", "کی همدیگر را می‌بینیم؟"),
+    q("fa", "bale-na-contradiction", "bale na"),
+    q("fa", "na-bale-persian-script", "نه بله"),
+]
+
+TIGRINYA_LATIN = [
+    y("ti", "ewe", "ewe"),
+    y("ti", "ewe-capitalised", "Ewe"),
+    y("ti", "ewe-elongated", "eweee"),
+    y("ti", "iwe-spelling", "iwe"),
+    y("ti", "hray", "hray"),
+    y("ti", "ewe-with-thanks", "ewe yekenyeley"),
+    n("ti", "ayfal", "ayfal"),
+    n("ti", "ayfalen", "ayfalen"),
+    n("ti", "aifal-spelling", "aifal"),
+    n("ti", "yelen", "yelen"),
+    n("ti", "suffixed-ayfalin-script", "ኣይፋልን"),
+    n("ti", "suffixed-ayfalin-amharic-alef", "አይፋልን"),
+    n("ti", "gena-yelen-not-yet", "ገና የለን"),
+    n("ti", "ewe-gn-gena-yelen", "ewe gn gena yelen"),
+    m("ti", "mnalbat", "mnalbat"),
+    m("ti", "minalbat-spelling", "minalbat"),
+    q("ti", "question-meas", "መዓስ ንራኸብ?"),
+    q("ti", "ay-before-ewe", "ኣይ እወ"),
+    q("ti", "ewe-ayfal-contradiction", "ewe ayfal"),
+]
+
+UKRAINIAN = [
+    y("uk", "tak", "так"),
+    y("uk", "tak-capitalised", "Так"),
+    y("uk", "tak-exclaimed", "Так!"),
+    y("uk", "tak-elongated", "тааак"),
+    y("uk", "zvisno", "звісно"),
+    y("uk", "avzhezh", "авжеж"),
+    y("uk", "tak-zustrilysia", "так, зустрілися"),
+    y("uk", "zustrilysia", "зустрілися"),
+    y("uk", "latin-tak", "tak"),
+    y("uk", "tak-with-thanks", "так дякую"),
+    n("uk", "ni", "ні"),
+    n("uk", "ni-capitalised", "Ні"),
+    n("uk", "shche-ni", "ще ні"),
+    n("uk", "poky-ni", "поки ні"),
+    n("uk", "ne-zustrilysia", "не зустрілися"),
+    n("uk", "my-ne-bachylysia", "ми ще не бачилися"),
+    n("uk", "tak-ale-shche-ni", "так, але ще ні"),
+    n("uk", "latin-ni", "ni"),
+    m("uk", "mozhlyvo", "можливо"),
+    m("uk", "mabut", "мабуть"),
+    m("uk", "ne-znayu", "не знаю"),
+    m("uk", "latin-mozhlyvo", "mozhlyvo"),
+    q("uk", "question-koly", "коли зустрінемося?"),
+    q("uk", "question-khto", "хто це?"),
+    q("uk", "tak-ni-contradiction", "так ні"),
+    q("uk", "ne-tak", "не так"),
+    said("uk", "stop-cyrillic", "стоп", "stop"),
+    said("uk", "stop-cyrillic-capitals", "СТОП", "stop"),
+    said("uk", "start-cyrillic", "СТАРТ", "start"),
+]
+
+SOMALI = [
+    y("so", "haa", "haa"),
+    y("so", "haa-capitalised", "Haa"),
+    y("so", "haa-elongated", "haaaa"),
+    y("so", "haye", "haye"),
+    y("so", "dabcan", "dabcan"),
+    y("so", "haa-kulannay", "haa waan kulannay"),
+    y("so", "haa-mahadsanid", "haa mahadsanid"),
+    n("so", "maya", "maya"),
+    n("so", "maya-capitalised", "Maya"),
+    n("so", "mayo", "mayo"),
+    n("so", "weli-maya", "weli maya"),
+    n("so", "ma-kulanin", "ma kulanin"),
+    n("so", "haa-laakiin-weli-maya", "haa laakiin weli maya"),
+    m("so", "laga-yaabee", "laga yaabee"),
+    m("so", "laga-yaabee-capitalised", "Laga yaabee"),
+    m("so", "inshaallah", "inshaallah"),
+    m("so", "ma-aqaan", "ma aqaan"),
+    q("so", "question-goorma", "goorma ayaan kulmaynaa?"),
+    q("so", "question-yaa", "yaa tahay?"),
+    q("so", "haa-maya-contradiction", "haa maya"),
+    said("so", "stop-jooji", "jooji", "stop"),
+    said("so", "stop-jooji-capitals", "JOOJI", "stop"),
+    said("so", "start-bilow", "BILOW", "start"),
+]
+
+SWEDISH_AND_ENGLISH_PRECISION = [
+    q("sv", "question-nar-ska-vi-ses", "när ska vi ses?"),
+    q("sv", "question-nar-ska-vi-ses-without-mark", "när ska vi ses"),
+    q("sv", "question-vem-ar-du", "vem är du?"),
+    q("sv", "question-ja-with-mark", "ja?"),
+    q("sv", "question-ska-vi-ses", "ska vi ses igen?"),
+    q("sv", "two-numbers-eller", "1 eller 2"),
+    q("sv", "number-with-question-mark", "1?"),
+    q("sv", "inte-ja", "inte ja"),
+    q("sv", "tak-is-no-swedish-answer", "tak"),
+    y("sv", "ja-then-question", "Ja! Vem är det här?"),
+    n("sv", "ja-men-inte-an", "ja, men inte än"),
+    n("sv", "inte-an", "inte än"),
+    n("sv", "nej-men-vi-ska", "Nej, men vi ska ses"),
+    n("sv", "nej-tak-typo", "nej tak"),
+    y("sv", "jaa-typo", "jaa"),
+    y("sv", "ok-thumbs", "ok 👌"),
+    q("en", "question-who-is-this", "who is this?"),
+    q("en", "question-who-is-this-no-mark", "who is this"),
+    q("en", "question-when-can-we-meet", "when can we meet?"),
+    q("en", "question-yes-with-mark", "yes?"),
+    q("en", "question-did-we-meet", "did we meet?"),
+    q("en", "not-yes", "not yes"),
+    q("en", "not-ok", "not ok"),
+    q("en", "are-alone-is-not-english", "are"),
+    q("en", "one-or-two", "1 or 2"),
+    n("en", "no-but-we-will", "No, but we will"),
+    n("en", "not-yet-but-soon", "not yet but soon"),
+    n("en", "yes-but-not-yet", "yes but not yet"),
+    n("en", "we-have-not-met-yet", "we have not met yet"),
+    y("en", "yes-ok-hand", "👌"),
+    y("en", "yess-typo", "yesss"),
+    y("en", "why-not", "why not"),
+    m("en", "maybe-shrug", "🤷"),
+    n("en", "cross-mark", "❌"),
+    y("en", "check-mark", "✅"),
+    q("en", "thumbs-with-question", "👍?"),
+]
+
+EVERYONE = ARABIZI + FINGLISH + TIGRINYA_LATIN + UKRAINIAN + SOMALI
+EVERYONE += SWEDISH_AND_ENGLISH_PRECISION
+
+
+def test_at_least_150_cases_read_with_the_participants_language() -> None:
+    ids = [param.id for param in EVERYONE]  # type: ignore[attr-defined]
+    assert len(ids) >= 150
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(("language", "text", "options", "intent", "value", "hoped"), EVERYONE)
+def test_parse_reply_reads_a_participants_reply(
+    request: pytest.FixtureRequest,
+    language: str,
+    text: str,
+    options: tuple[str, ...],
+    intent: str,
+    value: str | None,
+    hoped: bool,
+) -> None:
+    got = parse_reply(text, options, language)
+    tally(request, language, intent, value, got)
+    if hoped and got.intent == "unknown":
+        return
+    assert got == Reply(intent, value, text)  # type: ignore[arg-type]
+
+
+def tally(
+    request: pytest.FixtureRequest, language: str, intent: str, value: str | None, got: Reply
+) -> None:
+    """Counted for the summary the test command prints (see tests/conftest.py)."""
+    if (got.intent, got.value) == (intent, value):
+        outcome = "understood"
+    elif got.intent == "unknown":
+        outcome = "not understood"
+    else:
+        outcome = "wrong"
+    counts = request.config.stash.setdefault(REPLY_TALLY, {})
+    row = counts.setdefault(language, {"understood": 0, "not understood": 0, "wrong": 0})
+    row[outcome] += 1
 
 
 def test_raw_is_the_exact_input_even_when_long() -> None:
@@ -503,30 +804,31 @@ def test_is_start_rejects_answers(text: str) -> None:
     assert not is_start(text)
 
 
-def _table_words() -> list[tuple[str, str]]:
-    words: list[tuple[str, str]] = []
-    for by_value in replies.ANSWER_WORDS.values():
-        for value, group in by_value.items():
-            words.extend((word, value) for word in group)
-    for group in replies.DONT_KNOW_WORDS.values():
-        words.extend((word, "maybe") for word in group)
-    for group in replies.MEETING_WORDS.values():
-        words.extend((word, "yes") for word in group)
+_VALUES = {"yes": "yes", "no": "no", "negations": "no", "maybe": "maybe", "dont_know": "maybe"}
+_VALUES["meeting"] = "yes"
+
+
+def _table_words() -> list[tuple[str, str, str]]:
+    """(word, value, language) for every answer word of every language folder."""
+    words: list[tuple[str, str, str]] = []
+    for code, language in all_languages().items():
+        for group, value in _VALUES.items():
+            for table in (language.words, language.latin):
+                words.extend((word, value, code) for word in table[group])
     return words
 
 
-@pytest.mark.parametrize(("word", "value"), _table_words())
-def test_every_table_word_alone_means_its_value(word: str, value: str) -> None:
-    assert parse_reply(word, YMN) == Reply("answer", value, word)
+@pytest.mark.parametrize(("word", "value", "language"), _table_words())
+def test_every_table_word_alone_means_its_value(word: str, value: str, language: str) -> None:
+    assert parse_reply(word, YMN, language) == Reply("answer", value, word)
 
 
 def test_every_stop_and_start_word_is_a_command() -> None:
-    for group in replies.STOP_WORDS.values():
-        for word in group:
+    for language in all_languages().values():
+        for word in language.words["stop"] + language.latin["stop"]:
             assert is_stop(word), word
             assert parse_reply(word, YN).intent == "stop", word
-    for group in replies.START_WORDS.values():
-        for word in group:
+        for word in language.words["start"] + language.latin["start"]:
             assert is_start(word), word
             assert parse_reply(word, YN).intent == "start", word
 
@@ -539,7 +841,7 @@ ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]))
 OPTION_SETS = st.sampled_from([YN, YMN, ("yes",), (), ("no", "maybe", "yes")])
 # Text built from the parser's own vocabulary reaches deeper than random code points do.
 PIECES = st.sampled_from(
-    [word for word, _ in _table_words()]
+    [word for word, _, _ in _table_words()]
     + ["1", "٢", "۳", "4", "1️⃣", "👍🏽", "👎", "🤷", "✅", "❌", "inte", "not", "لم", "stop"]
     + [",", ".", "!", " ", "\u200c", "\u200f", "ـ", "\u064e", "jaaa", "#", "(", ")"]
 )
@@ -577,3 +879,91 @@ def test_normalise_is_idempotent(text: str) -> None:
 @given(text=ANY_TEXT | VOCABULARY_TEXT)
 def test_stop_and_start_never_both_hold(text: str) -> None:
     assert not (is_stop(text) and is_start(text))
+
+
+LANGUAGE_OR_NONE = st.sampled_from([None, *all_languages()])
+
+
+def _never_an_answer(words: list[str]) -> list[str]:
+    """The words that are no answer for anyone, alone or inside a sentence (Somali "yaa", who,
+    opens a question but is an elongated "ya" further on)."""
+    return [
+        word
+        for word in words
+        if all(
+            parse_reply(text, YMN, language).intent != "answer"
+            for language in (None, *all_languages())
+            for text in (word, f"we {word}")
+        )
+    ]
+
+
+# Question pieces: words that are no stand-alone answer (verbs, prose, question words, numbers
+# inside the question), joined into one sentence that ends with a question mark.
+QUESTION_PIECES = st.sampled_from(
+    [
+        w
+        for lang in all_languages().values()
+        for g in ("meeting", "question_words", "fillers")
+        for w in lang.words[g] + lang.latin[g]
+    ]
+    + ["we", "vi", "igen", "again", "1", "2", "٢", ",", "\u200c", "👍", "ok", "ja", "نعم", "bale"]
+)
+QUESTION_TEXT = st.tuples(
+    st.lists(QUESTION_PIECES, min_size=1, max_size=8).map(" ".join),
+    st.sampled_from(["?", "؟", " ?", "??", "፧"]),
+).map("".join)
+
+
+@given(text=QUESTION_TEXT, options=OPTION_SETS, language=LANGUAGE_OR_NONE)
+def test_a_question_is_never_an_answer(
+    text: str, options: tuple[str, ...], language: str | None
+) -> None:
+    assert parse_reply(text, options, language).intent != "answer"
+
+
+# A reply with a question mark and no stand-alone answer word anywhere: verbs and prose around a
+# question are not enough ("vi ses. när?").
+NO_ANSWER_PIECES = st.sampled_from(
+    [w for lang in all_languages().values() for w in lang.words["meeting"] + lang.latin["meeting"]]
+    + _never_an_answer(
+        [
+            w
+            for lang in all_languages().values()
+            for g in ("question_words", "fillers")
+            for w in lang.words[g] + lang.latin[g]
+        ]
+    )
+    + ["we", "vi", "igen", "again", ".", ",", "!", "?", "؟"]
+)
+
+
+@given(
+    before=st.lists(NO_ANSWER_PIECES, max_size=6).map(" ".join),
+    after=st.lists(NO_ANSWER_PIECES, max_size=6).map(" ".join),
+    options=OPTION_SETS,
+    language=LANGUAGE_OR_NONE,
+)
+def test_a_reply_with_a_question_mark_and_no_answer_word_is_never_an_answer(
+    before: str, after: str, options: tuple[str, ...], language: str | None
+) -> None:
+    assert parse_reply(f"{before} ? {after}", options, language).intent != "answer"
+
+
+YES_WORDS = sorted(
+    {w for lang in all_languages().values() for w in lang.words["yes"] + lang.latin["yes"]}
+    | {w for lang in all_languages().values() for w in lang.words["meeting"]}
+)
+
+
+@given(
+    negator=st.sampled_from(["not", "inte", "لا", "نه", "ኣይ", "ні", "не", "ma", "mish"]),
+    word=st.sampled_from(YES_WORDS),
+    options=OPTION_SETS,
+    language=LANGUAGE_OR_NONE,
+)
+def test_a_negator_before_a_yes_never_makes_it_yes(
+    negator: str, word: str, options: tuple[str, ...], language: str | None
+) -> None:
+    before = parse_reply(f"{negator} {word}", options, language)
+    assert (before.intent, before.value) != ("answer", "yes"), (negator, word)

@@ -9,20 +9,33 @@ from __future__ import annotations
 
 import re
 
+from messages.languages import all_languages
+
 # bidi marks that Gmail and Outlook put around an attribution line in Arabic and Persian
 _BIDI = dict.fromkeys(
     map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 )
-# "On Mon, 4 May 2026 … wrote:", "Den 4 maj 2026 … skrev:", "في … كتب:", "در … نوشت:",
-# and Tigrinya "… ጸሓፈ:": the attribution above a quote ends with the verb and a colon
+
+
+def _words(group: str, *others: str) -> str:
+    """One regex alternation of a mail header group's words, from every language's folder."""
+    words = {word for lang in all_languages().values() for word in lang.mail[group]}
+    return "|".join(re.escape(word) for word in sorted(words | set(others), key=len, reverse=True))
+
+
+# The attribution above a quote ends with the verb and a colon: "On Mon, 4 May 2026 … wrote:",
+# "Den 4 maj 2026 … skrev:", "في … كتب:". The words come from the language folders ([mail]);
+# the German and French ones are for mail programs set to languages we do not write in.
 _ATTRIBUTION_END = re.compile(
-    r"(wrote|skrev|schrieb|a écrit|كتب|كتبت|نوشت|نوشته است|ጸሓፈ|ጸሓፈት)\s*:?\s*$", re.IGNORECASE
+    rf"({_words('attribution_end', 'schrieb', 'a écrit')})\s*:?\s*$", re.IGNORECASE
 )
-_ATTRIBUTION_START = re.compile(r"^(on|den|am|le|في|در|ብ)\s", re.IGNORECASE)
+_ATTRIBUTION_START = re.compile(rf"^({_words('attribution_start', 'am', 'le')})\s", re.I)
 # Outlook's block: "From: …" / "Från: …" / "من: …" / "از: …" and a separator line
-_OUTLOOK_HEADER = re.compile(r"^\s*\*?(from|från|de|von|من|از|ካብ)\s*:\*?\s", re.IGNORECASE)
-_SEPARATOR = re.compile(r"^\s*-{2,}\s*(original message|ursprungligt meddelande|.*-{2,})\s*$", re.I)
-_PHONE_FOOTER = re.compile(r"^(sent from my|skickat från min|envoyé de mon)\b", re.IGNORECASE)
+_OUTLOOK_HEADER = re.compile(
+    rf"^\s*\*?({_words('from_header', 'de', 'von')})\s*:\*?\s", re.IGNORECASE
+)
+_SEPARATOR = re.compile(rf"^\s*-{{2,}}\s*({_words('separator')}|.*-{{2,}})\s*$", re.I)
+_PHONE_FOOTER = re.compile(rf"^({_words('phone_footer', 'envoyé de mon')})\b", re.IGNORECASE)
 
 
 def strip_quoted(text: str) -> str:
