@@ -17,8 +17,8 @@ from bot.email_inbound import ImapSettings, MailboxReader, close
 from bot.email_quotes import strip_quoted
 from fikafollow.app import App
 from fikafollow.cli import main
-from tests.dbstate import aquery
-from tests.mail_support import (
+from tests.support.dbstate import aquery
+from tests.support.mail_support import (
     MATCH_CSV,
     NOW,
     ImapServer,
