@@ -38,11 +38,8 @@ TEMPLATE = f"fikafollow_template_{os.getpid()}"
 
 
 TIERS = ("unit", "integration", "acceptance")
-# what a unit test may not ask for: each brings a database, a server or a process
-NOT_FOR_UNIT = frozenset(
-    {"db_url", "empty_db_url", "postgres_url", "pg_template", "settings", "app"}
-    | {"smtp_server", "imap_server"}
-)
+# what a unit test may not depend on: each brings a database, a server or a process
+NOT_FOR_UNIT = frozenset({"db_url", "empty_db_url", "pg_template", "smtp_server", "imap_server"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +58,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if tier is None:
             continue
         item.add_marker(tier)
+        # fixturenames holds every fixture a test depends on, so `app` brings in `db_url`
         needs = NOT_FOR_UNIT.intersection(getattr(item, "fixturenames", ()))
         if tier == "unit" and needs:
             raise pytest.UsageError(
@@ -74,7 +72,8 @@ def _loopback_only() -> Iterator[None]:
     """Fails a test that tried a non-loopback address, even where the code caught the error."""
     network_guard.REFUSED.clear()
     yield
-    refused, network_guard.REFUSED[:] = list(network_guard.REFUSED), []
+    refused = list(network_guard.REFUSED)
+    network_guard.REFUSED.clear()
     if refused:
         pytest.fail(f"tried to connect outside loopback: {', '.join(refused)}", pytrace=False)
 
