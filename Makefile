@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit services clean
+.PHONY: demo test lint typecheck unit suite services clean
 
 $(BIN)/.installed-app: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,16 @@ typecheck: $(BIN)/.installed-test
 services:
 	bash scripts/test-services.sh
 
-unit: $(BIN)/.installed-test services
+# every tier: tests/unit, tests/integration (SQLite and PostgreSQL, loopback servers, a browser)
+# and tests/acceptance (the command line and `serve`)
+suite: $(BIN)/.installed-test services
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# the pure tier alone, in seconds: no database, no server, no subprocess
+unit: $(BIN)/.installed-test
+	$(BIN)/pytest tests/unit
+
+test: lint typecheck suite
 
 clean:
 	rm -rf $(VENV) fikafollow-demo .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,8 +1,14 @@
-"""Shared fixtures: a fresh database per test, on SQLite and (when reachable) PostgreSQL.
+"""Shared fixtures for every tier: a fresh database per test, on SQLite and (when reachable)
+PostgreSQL, and the mail servers of tests/support/mail_support.py.
 
 PostgreSQL tests get a database cloned from a template migrated once per run. Where no server
 answers they are skipped with the reason — unless FIKAFOLLOW_TEST_REQUIRE_POSTGRES=1 (CI sets it),
 where a missing server is a failure, not a skip.
+
+The tiers are folders — unit/ (pure), integration/ (real databases, servers, client libraries, a
+browser), acceptance/ (the command line and `serve`) — each marked with its folder's name, so
+`pytest -m "not acceptance"` works too. The whole session may connect to loopback only
+(tests/support/network_guard.py).
 """
 
 from __future__ import annotations
@@ -21,15 +27,57 @@ from fikafollow.app import App
 from fikafollow.config import Settings, load_settings
 from store.database import make_engine
 from store.migrate import upgrade
-from tests.mail_support import imap_server, smtp_server  # noqa: F401 (fixtures for the e-mail tests)
+from tests.support import network_guard
+from tests.support.mail_support import imap_server, smtp_server  # noqa: F401 (fixtures for the e-mail tests)
 
 PG_ADMIN_DSN = os.environ.get(
     "FIKAFOLLOW_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_PG = os.environ.get("FIKAFOLLOW_TEST_REQUIRE_POSTGRES") == "1"
 TEMPLATE = f"fikafollow_template_{os.getpid()}"
-# language → outcome → count of reply parser cases, filled by tests/test_replies.py
+# language → outcome → count of reply parser cases, filled by tests/unit/test_replies.py
 REPLY_TALLY = pytest.StashKey[dict[str, dict[str, int]]]()
+
+
+TIERS = ("unit", "integration", "acceptance")
+# what a unit test may not depend on: each brings a database, a server or a process
+NOT_FOR_UNIT = frozenset({"db_url", "empty_db_url", "pg_template", "smtp_server", "imap_server"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    network_guard.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    network_guard.uninstall()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        tier = parts[0] if len(parts) > 1 and parts[0] in TIERS else None
+        if tier is None:
+            continue
+        item.add_marker(tier)
+        # fixturenames holds every fixture a test depends on, so `app` brings in `db_url`
+        needs = NOT_FOR_UNIT.intersection(getattr(item, "fixturenames", ()))
+        if tier == "unit" and needs:
+            raise pytest.UsageError(
+                f"{item.nodeid} is in tests/unit but needs {', '.join(sorted(needs))}: "
+                "move it to tests/integration"
+            )
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Fails a test that tried a non-loopback address, even where the code caught the error."""
+    network_guard.REFUSED.clear()
+    yield
+    refused = list(network_guard.REFUSED)
+    network_guard.REFUSED.clear()
+    if refused:
+        pytest.fail(f"tried to connect outside loopback: {', '.join(refused)}", pytrace=False)
 
 
 def _pg_reachable() -> str | None:

@@ -19,7 +19,7 @@ from fikafollow.config import load_settings
 from scheduler.passes import dispatch_due
 from store import intake
 from store.models import Greeting, InboxEvent, OutboxMessage, Participant, Programme
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram
+from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram
 
 CHAT = 7770001
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fikafollow.commands import main
-from tests.dbstate import query, snapshot
+from tests.support.dbstate import query, snapshot
 
 HEADER = (
     "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender\n"

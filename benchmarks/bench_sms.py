@@ -1,7 +1,10 @@
 """Benchmark: signed inbound SMS webhooks per second against `fikafollow serve`, on SQLite and
 PostgreSQL. Not a test: run it by hand and compare figures from the same machine.
 
-    python -m tests.bench_sms [--count 2000] [--concurrency 20] [--only sqlite|postgres]
+    python -m benchmarks.bench_sms [--count 2000] [--concurrency 20] [--only sqlite|postgres]
+
+from the repository root with the .venv's Python and its test extras (`make
+.venv/bin/.installed-test`): it uses the loopback Twilio look-alike in tests/support/.
 
 The server runs as its own process (as in production) on a free loopback port; this process
 only signs and posts the forms (signed before the clock starts) and checks afterwards that each
@@ -26,8 +29,8 @@ from sqlalchemy import func, select
 
 from store.database import make_engine
 from store.models import InboxEvent
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from tests.loopback import bound_socket
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.support.loopback import bound_socket
 
 PG_ADMIN_DSN = os.environ.get(
     "FIKAFOLLOW_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -126,7 +129,7 @@ async def run_one(name: str, database_url: str, count: int, concurrency: int, wo
 
 
 async def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench_sms")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_sms")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--only", choices=["sqlite", "postgres"])

@@ -7,7 +7,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("bot", "scheduler", "store", "messages", "fikafollow")
 PROVIDERS = {"telegram": "telegram", "twilio": "sms", "aiosmtplib": "email", "aioimaplib": "email"}
 # what a channel's code may not import at run time: it hands what it read to bot.inbound's

@@ -25,7 +25,7 @@ from fikafollow.app import App
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Coordinator, Programme
-from tests.recording_channel import RecordingChannel
+from tests.support.recording_channel import RecordingChannel
 
 HEADER = (
     "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender\n"

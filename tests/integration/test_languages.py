@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fikafollow.cli import main
+from fikafollow.commands import main
 from sqlalchemy import select
 
 from messages import languages
@@ -25,11 +25,7 @@ from messages.languages import LanguageDataError, read_language, read_languages
 from messages.render import LANGUAGES, RTL_LANGUAGES
 from store import intake
 from store.models import Answer, FollowUp, Participant
-from tests.dbstate import query
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from tests.loopback import bound_socket
-from tests.sms_cost import cost_table
-from tests.test_sms import (  # noqa: F401 (service and twilio are fixtures)
+from tests.integration.test_sms import (  # noqa: F401 (service and twilio are fixtures)
     HEADER,
     INBOUND,
     Service,
@@ -38,8 +34,12 @@ from tests.test_sms import (  # noqa: F401 (service and twilio are fixtures)
     service,
     twilio,
 )
+from tests.support.dbstate import query
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.support.loopback import bound_socket
+from tests.support.sms_cost import cost_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("bot", "store", "fikafollow", "scheduler")
 # the coordinators read and are written to in these; they may be named where coordinators are
 COORDINATOR_LANGUAGES = {"sv", "en"}

@@ -17,7 +17,7 @@ from fikafollow.app import App
 from fikafollow.config import load_settings
 from store import outbox
 from store.models import OutboxMessage, Participant, Programme
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 
 
 @dataclass

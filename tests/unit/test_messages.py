@@ -35,7 +35,7 @@ from messages.render import (
     default_catalogue,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = ROOT / "messages"
 TEMPLATES = MESSAGES / "templates"
 SURVEYS = ROOT / "bot" / "surveys.toml"

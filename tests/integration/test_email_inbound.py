@@ -17,8 +17,8 @@ from bot.channels.email import ImapSettings, MailboxReader, strip_quoted
 from bot.channels.email.receive import close
 from fikafollow.app import App
 from fikafollow.commands import main
-from tests.dbstate import aquery
-from tests.mail_support import (
+from tests.support.dbstate import aquery
+from tests.support.mail_support import (
     MATCH_CSV,
     NOW,
     ImapServer,

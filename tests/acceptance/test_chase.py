@@ -21,10 +21,10 @@ from fikafollow.config import load_settings
 from store import intake
 from store.calls import by_language, call_list
 from store.models import FollowUp, OutboxMessage, Participant, Programme
-from tests.dbstate import query
-from tests.fixed_programmes import HEADER
-from tests.matchfiles import many_matches
-from tests.recording_channel import RecordingChannel
+from tests.support.dbstate import query
+from tests.support.fixed_programmes import HEADER
+from tests.support.matchfiles import many_matches
+from tests.support.recording_channel import RecordingChannel
 
 ZONE = ZoneInfo("Europe/Stockholm")
 MATCHES = 200

@@ -13,7 +13,7 @@ from scheduler.rate_limit import TokenBucket
 from scheduler.sender import RetryPolicy, Sender
 from store import outbox
 from store.models import OutboxMessage, Participant, Programme
-from tests.recording_channel import RecordingChannel
+from tests.support.recording_channel import RecordingChannel
 
 NOW = datetime(2026, 5, 25, 8, 0, tzinfo=UTC)
 

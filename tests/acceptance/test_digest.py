@@ -26,8 +26,8 @@ from fikafollow.commands import main
 from fikafollow.config import load_settings
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
-from tests import fixed_programmes
-from tests.dbstate import aquery, query
+from tests.support import fixed_programmes
+from tests.support.dbstate import aquery, query
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from fikafollow.commands import build_parser, run
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Answer, FollowUp, Greeting, InboxEvent, Participant, Programme
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, Fault, free_port
+from tests.support.fake_telegram import BOT_USERNAME, TOKEN, FakeTelegram, Fault, free_port
 
 CHAT = 5550001
 SECRET = "s3cret-webhook_token"

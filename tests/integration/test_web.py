@@ -19,7 +19,7 @@ from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.commands import main
 from store.models import ApiKey
-from tests.dbstate import aquery
+from tests.support.dbstate import aquery
 
 NOW = datetime(2026, 5, 10, 10, 0, tzinfo=UTC)
 KEY = "test-key-0123456789abcdef"

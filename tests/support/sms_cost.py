@@ -1,17 +1,17 @@
 """The SMS cost table of the README, computed from the catalogue as it is.
 
-    python -m tests.sms_cost
+    python -m tests.support.sms_cost
 
 For every message kind and language: the most SMS parts any realistic rendering takes (long names,
-every question, with and without links — the variants tests/test_messages.py checks), and the
-encoding. tests/test_sms_cost.py checks that the README's table says the same.
+every question, with and without links — the variants tests/unit/test_messages.py checks), and the
+encoding. tests/unit/test_sms_cost.py checks that the README's table says the same.
 """
 
 from __future__ import annotations
 
 from bot.channels.sms.segments import encoding, segments
 from messages.render import KINDS, LANGUAGES, default_catalogue
-from tests.test_messages import _variants
+from tests.unit.test_messages import _variants
 
 
 def cost_table() -> dict[str, dict[str, tuple[int, str]]]:

@@ -24,8 +24,8 @@ from fikafollow.app import App
 from fikafollow.config import load_settings
 from store import intake
 from store.models import FollowUp, Programme
-from tests.dbstate import aquery
-from tests.mail_support import NOW, SmtpServer, free_port, mail_app, photo_with_gps
+from tests.support.dbstate import aquery
+from tests.support.mail_support import NOW, SmtpServer, free_port, mail_app, photo_with_gps
 
 LINK = re.compile(r"http://127\.0\.0\.1:8765(/[a-z]+/[A-Za-z0-9_.\-]+)")
 

@@ -1,5 +1,6 @@
 """Benchmark: 600 queued Telegram messages at a configured 30/s through the real sender,
-python-telegram-bot and the loopback Bot API. Run: `python -m tests.bench_telegram`.
+python-telegram-bot and the loopback Bot API. Run from the repository root, with the test extras
+installed (`make .venv/bin/.installed-test`): `.venv/bin/python -m benchmarks.bench_telegram`.
 
 The acceptance range is 19.5-22 s: the token bucket allows 30 per second with a burst of one, so
 600 take at least 599/30 s, and overhead beyond ~2 s would mean the sender cannot keep up.
@@ -12,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.fake_telegram import FakeTelegram
-from tests.telegram_load import deliver
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_load import deliver
 
 COUNT = 600
 RATE = 30.0

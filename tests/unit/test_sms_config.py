@@ -11,8 +11,8 @@ from bot.channels.base import OutgoingMessage
 from bot.channels.sms import TwilioConfig, TwilioSmsChannel
 from fikafollow.app import App
 from fikafollow.config import ConfigError, Settings, load_settings
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.loopback import bound_socket, serving, url_of
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.support.loopback import bound_socket, serving, url_of
 
 SMS = {
     "FIKAFOLLOW_TWILIO_ACCOUNT_SID": ACCOUNT_SID,

@@ -32,8 +32,8 @@ from store.models import (
     Participant,
     Programme,
 )
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
-from tests.loopback import bound_socket, serving, url_of
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.support.loopback import bound_socket, serving, url_of
 
 HEADER = (
     "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender\n"

@@ -15,9 +15,9 @@ from fikafollow.commands import main
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Programme
-from tests.dbstate import query
-from tests.matchfiles import many_matches
-from tests.recording_channel import RecordingChannel
+from tests.support.dbstate import query
+from tests.support.matchfiles import many_matches
+from tests.support.recording_channel import RecordingChannel
 
 IMPORTED = "2026-05-05T12:00+02:00"
 DAY_20 = "2026-05-24T15:00+02:00"

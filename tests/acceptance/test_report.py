@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from fikafollow.commands import main
-from tests import fixed_programmes
+from tests.support import fixed_programmes
 
 PERIOD = ["--from", "2026-05-01", "--to", "2026-05-31", "--programme", "alpha"]
-# by hand from tests/fixed_programmes.py (programme alpha)
+# by hand from tests/support/fixed_programmes.py (programme alpha)
 EXPECTED = {
     "Matches by kind": [["individual", "2", "3"], ["family", "1", "2"]],
     "Participants by role and gender": [

@@ -19,8 +19,8 @@ from PIL import ExifTags, Image
 from bot.answer_pages import PageContext, answer_routes
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
-from tests.dbstate import aquery
-from tests.mail_support import (
+from tests.support.dbstate import aquery
+from tests.support.mail_support import (
     CHROMIUM,
     NOW,
     SmtpServer,
@@ -30,7 +30,7 @@ from tests.mail_support import (
     require_or_skip,
 )
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # never `playwright install`: the browser is Debian's, and these flags keep it off the network
 CHROMIUM_ARGS = [
     "--headless",

@@ -8,8 +8,8 @@ import pytest
 
 from bot.channels.base import Button, OutgoingMessage, PermanentError, TemporaryError
 from bot.channels.telegram import ChatPacer, TelegramChannel
-from tests.fake_telegram import TOKEN, FakeTelegram, Fault
-from tests.telegram_load import deliver
+from tests.support.fake_telegram import TOKEN, FakeTelegram, Fault
+from tests.support.telegram_load import deliver
 
 
 def _message(chat: int, text: str = "hej", buttons: tuple[Button, ...] = ()) -> OutgoingMessage:

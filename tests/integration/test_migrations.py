@@ -11,7 +11,7 @@ from fikafollow.commands import main
 from store.database import make_engine
 from store.migrate import SchemaBehind, ensure_schema, head_revisions
 from store.models import Base
-from tests.dbstate import query
+from tests.support.dbstate import query
 
 
 async def test_the_migrations_build_exactly_the_models(db_url: str) -> None:

@@ -1,0 +1,1 @@
+"""The command line and `fikafollow serve`, as a user runs them (many in subprocesses)."""

@@ -1,0 +1,1 @@
+"""Tests against real databases, loopback servers, the client libraries and a browser."""

@@ -1,0 +1,1 @@
+"""Fakes of the outside services (on loopback), fixtures and data shared by every tier."""
