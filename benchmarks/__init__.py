@@ -1,0 +1,1 @@
+"""`python -m benchmarks`: the service's figures beside their ceilings, measured in one run."""
