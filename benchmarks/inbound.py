@@ -17,8 +17,8 @@ import httpx
 from sqlalchemy import func, select
 
 from benchmarks.fakes import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio, bound_socket
-from benchmarks.population import ROOT, create_schema, database, env
 from benchmarks.outbound import NOW
+from benchmarks.population import ROOT, create_schema, database, env
 from benchmarks.report import Report
 from store.database import make_engine
 from store.models import InboxEvent
@@ -43,7 +43,9 @@ def signed_posts(url: str, count: int) -> Signed:
     return [(form, {"X-Twilio-Signature": twilio.sign(url, form)}) for form in forms]
 
 
-async def post_all(root: str, posts: Signed, server: asyncio.subprocess.Process) -> tuple[float, float]:
+async def post_all(
+    root: str, posts: Signed, server: asyncio.subprocess.Process
+) -> tuple[float, float]:
     """Posts per second and p99 latency (ms), after a warm-up of the first tenth."""
     url = root + "/webhooks/twilio/sms"
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
@@ -84,8 +86,12 @@ async def post_all(root: str, posts: Signed, server: asyncio.subprocess.Process)
     return (len(posts) - warmup) / elapsed, p99
 
 
-async def _server(argv: list[str], environment: dict[str, str] | None, cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", *argv, env=environment, cwd=cwd)
+async def _server(
+    argv: list[str], environment: dict[str, str] | None, cwd: Path
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", *argv, env=environment, cwd=cwd
+    )
 
 
 async def _stop(server: asyncio.subprocess.Process) -> None:
@@ -142,7 +148,7 @@ async def bare(count: int, work: Path) -> float:
 
 
 async def run(report: Report, quick: bool, work: Path) -> None:
-    count = 400 if quick else 3000
+    count = 200 if quick else 3000
     ceiling = await bare(count * 2, work)
     report.add("inbound.bare_starlette", ceiling, "posts/s")
     for kind in ("sqlite", "postgres"):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +40,20 @@ def _measured(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    # Linux reports ru_maxrss in KiB
+    # ru_maxrss (KiB) carries the parent's high-water mark (see benchmarks.peak): a fallback
     return Run(seconds, usage.ru_maxrss / 1024, child.returncode, out, err)
 
 
 async def measured(args: list[str], env: dict[str, str], cwd: Path) -> Run:
     """Run `python -m <args>` to its end in a thread, so this event loop keeps serving the
     fakes the child talks to."""
-    return await asyncio.to_thread(_measured, [sys.executable, "-m", *args], env, cwd)
+    peak = cwd / f"peak-{uuid.uuid4().hex[:8]}"
+    argv = [sys.executable, "-m", "benchmarks.peak", str(peak), *args]
+    run = await asyncio.to_thread(_measured, argv, env, cwd)
+    if peak.exists():
+        run.peak_mib = int(peak.read_text(encoding="utf-8")) / 1024
+        peak.unlink()
+    return run
 
 
 async def fikafollow(args: list[str], env: dict[str, str], cwd: Path) -> Run:

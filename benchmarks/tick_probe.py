@@ -21,7 +21,10 @@ from fikafollow.app import App
 from fikafollow.config import load_settings
 
 # the claims whose plans matter: the outbox claim and the due follow-ups
-WATCHED = {"outbox_claim": "UPDATE outbox SET status", "due_followups": "UPDATE followup SET status"}
+WATCHED = {
+    "outbox_claim": "UPDATE outbox SET status",
+    "due_followups": "UPDATE followup SET status",
+}
 
 
 async def probe(now: datetime) -> dict[str, Any]:
@@ -32,10 +35,14 @@ async def probe(now: datetime) -> dict[str, Any]:
     seen: dict[str, tuple[str, Any]] = {}
     on = False
 
-    def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+    def before(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
         starts.append(time.perf_counter())
 
-    def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+    def after(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
         nonlocal db_seconds
         started = starts.pop()
         if not on:
@@ -69,9 +76,7 @@ async def probe(now: datetime) -> dict[str, Any]:
             for name, (statement, params) in seen.items():
                 explain = ("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement
                 rows = (await conn.exec_driver_sql(explain, params)).all()
-                plans[name] = "\n".join(
-                    str(row[-1]) if sqlite else str(row[0]) for row in rows
-                )
+                plans[name] = "\n".join(str(row[-1]) if sqlite else str(row[0]) for row in rows)
             await conn.rollback()
     finally:
         await app.close()
