@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -30,7 +30,8 @@ def apscheduler_jobs(path: Path, count: int) -> float:
     )
     scheduler.start()
     try:
-        due = NOW + timedelta(days=21)
+        # three weeks from the real clock: a job that came due would run and be removed
+        due = datetime.now(UTC) + timedelta(days=21)
         started = time.perf_counter()
         for n in range(count):
             scheduler.add_job(
