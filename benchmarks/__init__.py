@@ -1,2 +1,4 @@
-"""Benchmarks, run by hand from the repository root (each module's docstring says how):
-`python -m benchmarks.bench_sms` and `python -m benchmarks.bench_telegram`."""
+"""`python -m benchmarks`: the service's figures beside their ceilings, measured in one run.
+
+The older single-figure scripts stay runnable by hand: `python -m benchmarks.bench_sms` and
+`python -m benchmarks.bench_telegram`."""

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from fikafollow.commands import main
 from sqlalchemy import select
 
+from fikafollow.commands import main
 from messages import languages
 from messages.digest import LANGUAGE_NAMES
 from messages.languages import LanguageDataError, read_language, read_languages
