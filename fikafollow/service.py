@@ -13,6 +13,7 @@ from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.channels import background_tasks, smtp_settings, web_routes
 from fikafollow.config import Settings
+from fikafollow.coordinator_web import web_routes_for_coordinators
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
 from scheduler.digest_mail import DigestMailer
@@ -35,7 +36,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
             default_region=settings.default_region,
             clock=utc_now,
         ),
-        web_routes(app),
+        [*web_routes(app), *web_routes_for_coordinators(app)],
     )
 
     async def tick() -> None:
