@@ -257,7 +257,7 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         start = (local - timedelta(days=local.weekday())).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
-        return start.astimezone(UTC), now
+        return start.astimezone(UTC), (start + timedelta(days=7)).astimezone(UTC)
 
     async def dashboard(request: Request) -> Response:
         page = await current(request)

@@ -49,6 +49,7 @@ async def test_a_mailed_link_signs_in_once_with_a_safe_cookie(world: World) -> N
     home = await client.get("/coordinator/")
     assert home.status_code == 200
     assert "Den här veckan" in home.text
+    assert "<b>4</b>tillfrågade" in home.text  # the four asked this week, not the other's two
     # the same link a second time signs nobody in
     link = world.sign_in_link(FIRST_EMAIL)
     again = await world.client().post(link)
