@@ -13,6 +13,7 @@ from bot.channels.email import smtp_settings
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.config import Settings
+from fikafollow.coordinator_web import web_routes_for_coordinators
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
 from scheduler.digest_mail import DigestMailer
@@ -35,7 +36,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
             default_region=settings.default_region,
             clock=utc_now,
         ),
-        app.web_routes(),
+        [*app.web_routes(), *web_routes_for_coordinators(app)],
     )
 
     async def tick() -> None:

@@ -67,6 +67,8 @@ class Language:
     latin: Mapping[str, tuple[str, ...]]  # word group → its words typed in Latin letters
     other_meanings: tuple[str, ...]  # words here that only look like another language's answer
     mail: Mapping[str, tuple[str, ...]]  # quoted-reply header words, by MAIL_GROUPS
+    # other names a coordinator writes for it in a match file ("farsi", "dari")
+    aliases: tuple[str, ...] = ()
 
     @property
     def catalogue(self) -> Path:
@@ -138,6 +140,7 @@ def read_language(folder: Path) -> Language:
         folds=folds,
         words={group: _strings(replies, group, where) for group in WORD_GROUPS},
         latin={group: _strings(latin, group, where) for group in WORD_GROUPS},
+        aliases=_strings(names, "aliases", where),
         other_meanings=_strings(_table(data, "other_meanings", where), "words", where),
         mail={group: _strings(mail, group, where) for group in MAIL_GROUPS},
     )

@@ -131,3 +131,43 @@ async def record_call(
             followup.status = FollowUpStatus.DONE
         followup.finished_at = followup.finished_at or now
     return len(answers)
+
+
+async def record_call_outcome(
+    session: AsyncSession,
+    programme_id: str,
+    participant_id: str,
+    match_id: str,
+    outcome: str,
+    now: datetime,
+) -> None:
+    """A call that brought no answers: `wrong_number` marks the phone dead and `declined`
+    opts the person out; both take them off the call list. `no_answer` changes nothing, so
+    they stay on the list to be tried again."""
+    if outcome not in ("no_answer", "wrong_number", "declined"):
+        raise CallError(f"outcome {outcome!r} is not one of no_answer, wrong_number, declined")
+    row = (
+        await session.execute(
+            select(FollowUp, Participant)
+            .join(Participant, Participant.id == FollowUp.participant_id)
+            .join(Match, Match.id == FollowUp.match_id)
+            .where(
+                FollowUp.programme_id == programme_id,
+                Participant.external_id == participant_id,
+                Match.external_id == match_id,
+            )
+            .order_by(FollowUp.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        raise CallError(f"no follow-up of participant {participant_id} in match {match_id}")
+    followup, person = row
+    if outcome == "no_answer":
+        return
+    followup.called_at = now
+    if outcome == "wrong_number":
+        dead = {c for c in person.dead_channels.split(",") if c} | {"sms", PHONE}
+        person.dead_channels = ",".join(sorted(dead))
+    else:
+        person.opted_out_at = person.opted_out_at or now

@@ -312,3 +312,32 @@ class TelegramLink(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class CoordinatorLoginLink(Base):
+    """A one-time sign-in link mailed to a coordinator's address (the web app's magic link)."""
+
+    __tablename__ = "coordinator_login_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # the address signs in, not one coordinator row: one person may coordinate several programmes
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    # sha256 of the token: a copy of the database does not sign anyone in
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class CoordinatorSession(Base):
+    """A signed-in browser: the cookie holds the token, the table its hash and the CSRF token."""
+
+    __tablename__ = "coordinator_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -18,7 +18,9 @@ from store.models import Programme
 
 
 def register(sub: Subcommands) -> None:
-    imp = sub.add_parser("import", help="import matches from a CSV file")
+    imp = sub.add_parser(
+        "import", help="import matches from a CSV (comma or semicolon) or .xlsx file"
+    )
     imp.add_argument("file", type=Path)
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     add_programme(imp)
@@ -32,7 +34,7 @@ async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-    rows, errors = intake.read_csv(data, app.settings.default_region)
+    rows, errors = intake.read_file(data, app.settings.default_region)
     if errors:
         sys.stderr.write(f"{args.file}: {len(errors)} problem(s), nothing was imported:\n")
         for error in errors:

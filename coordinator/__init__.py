@@ -1,0 +1,1 @@
+"""The coordinators' web app under /coordinator/: sign-in by e-mail, pages and downloads."""

@@ -1,0 +1,53 @@
+"""Wires the coordinators' web app (`coordinator/`) to the running service's parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from starlette.routing import BaseRoute
+
+from bot.channels.email import SmtpSettings, smtp_settings, submit
+from coordinator.web import CoordinatorContext, Mailer, ReportMaker, coordinator_routes
+from fikafollow import report
+from fikafollow.app import App
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mailer(smtp: SmtpSettings | None) -> Mailer | None:
+    if smtp is None:
+        return None
+
+    async def send(mail: EmailMessage) -> None:
+        # the digest's path: one SMTP submission with the FIKAFOLLOW_SMTP_* settings
+        await submit(smtp, mail)
+
+    return send
+
+
+def coordinator_context(app: App, clock: Callable[[], datetime] = utc_now) -> CoordinatorContext:
+    settings = app.settings
+    smtp = smtp_settings(settings)
+    return CoordinatorContext(
+        sessions=app.sessions,
+        clock=clock,
+        public_url=settings.public_url,
+        mailer=_mailer(smtp),
+        mail_from=smtp.mail_from if smtp else "",
+        survey_days=app.book.days(),
+        default_region=settings.default_region,
+        questions=app.questions(),
+        photo_dir=settings.photo_dir,
+        configured_channels=tuple(app.channels),
+        option_label=app.catalogue.option_label,
+        report=ReportMaker(report.tables, report.to_csv, report.to_xlsx, report.to_html),
+    )
+
+
+def web_routes_for_coordinators(app: App) -> list[BaseRoute]:
+    """The /coordinator/ routes for `serve`'s web app."""
+    return coordinator_routes(coordinator_context(app))
