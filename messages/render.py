@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from messages import languages
+from store.vocabulary import CHANNELS, MessageKind
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -24,22 +25,8 @@ TEMPLATE_DIR = PACKAGE_DIR / "templates"
 # read from the language folders (messages/languages.py), not named here
 LANGUAGES: tuple[str, ...] = languages.codes()
 RTL_LANGUAGES: frozenset[str] = languages.rtl_codes()
-CHANNELS: tuple[str, ...] = ("telegram", "sms", "email")
-KINDS: tuple[str, ...] = (
-    "question",
-    "reprompt",
-    "greeting_invite",
-    "consent",
-    "thanks_greeting",
-    "thanks",
-    "opted_out",
-    "opted_in",
-    "photo_rejected",
-    "telegram_linked",
-    "link_unknown",
-    "answered_for",
-    "reminder",
-)
+# the channels and message kinds are the store's vocabulary (store/vocabulary.py), named once
+KINDS: tuple[str, ...] = tuple(MessageKind)
 
 # Every kind is given these; the caller always knows them.
 COMMON_PARAMS = frozenset({"programme", "first_name"})

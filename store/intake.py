@@ -6,9 +6,11 @@ importing the same rows twice changes nothing.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -19,6 +21,7 @@ from messages import languages
 from store.match_files import FileProblem, parse_date, read_table, word
 from store.models import FollowUp, Match, MatchMember, Participant, Programme
 from store.programmes import send_window
+from store.vocabulary import CHANNELS
 
 COLUMNS = (
     "match_id",
@@ -36,15 +39,14 @@ COLUMNS = (
 KINDS = ("individual", "family")
 ROLES = ("newcomer", "established")
 LANGUAGES = languages.codes()  # the language folders under messages/locale (and beyond)
-CHANNELS = ("telegram", "sms", "email")
 GENDERS = ("woman", "man", "other")
-# the example rows of the template spreadsheet coordinators download (numbers reserved for fiction)
+# the example rows of the template spreadsheet coordinators download are data beside this module
+# (they name languages, and languages are data); numbers reserved for fiction
+_EXAMPLE = Path(__file__).with_name("match_template.csv")
 EXAMPLE_ROWS: list[list[object]] = [
-    ["M1", date(2026, 5, 4), "individual", "P1", "Amina", "newcomer", "ar", "sms",
-     "+46701740605", "", "woman"],
-    ["M1", date(2026, 5, 4), "individual", "P2", "Karin", "established", "sv", "email",
-     "", "karin@example.org", "woman"],
-]  # fmt: skip
+    [date.fromisoformat(row[c]) if c == "matched_on" else row[c] for c in COLUMNS]
+    for row in csv.DictReader(_EXAMPLE.read_text(encoding="utf-8").splitlines())
+]
 _MAX = {"match_id": 100, "participant_id": 100, "first_name": 200}
 
 

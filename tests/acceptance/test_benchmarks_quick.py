@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # every figure's lines, by the names the README documents
 EXPECTED = [
     "outbound.telegram.bare_client",

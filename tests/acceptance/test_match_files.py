@@ -7,9 +7,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from fikafollow.commands import main
 from openpyxl import Workbook
 
+from fikafollow.commands import main
 from store import intake
 from store.match_files import parse_date, template_xlsx
 from tests.support.dbstate import query

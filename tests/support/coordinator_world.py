@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from fikafollow.commands import main
 from sqlalchemy import select, update
 
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
+from fikafollow.commands import main
 from fikafollow.coordinator_web import coordinator_context
 from store import intake
 from store.models import FollowUp, Greeting, Match, Participant, Programme
