@@ -149,7 +149,8 @@ async def retry_failed(
         OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
     )
     if since is not None:
-        which = and_(which, OutboxMessage.created_at >= since)
+        # the last attempt was due then, so it failed at that time or after
+        which = and_(which, OutboxMessage.next_attempt_at >= since)
     if channel is not None:
         which = and_(which, OutboxMessage.channel == channel)
     queued = await session.scalars(
@@ -293,15 +294,15 @@ async def waiting_without_channel(
 async def failed_out_of_attempts(
     session: AsyncSession, programme_id: str, since: datetime
 ) -> dict[str, int]:
-    """How many messages of a programme, written since `since`, failed for want of attempts
-    (an outage), by channel: `fikafollow outbox retry` sends them again."""
+    """How many messages of a programme failed for want of attempts (an outage) since `since`,
+    by channel: `fikafollow outbox retry` sends them again."""
     rows = await session.execute(
         select(OutboxMessage.channel, func.count())
         .where(
             OutboxMessage.programme_id == programme_id,
             OutboxMessage.status == OutboxStatus.FAILED,
             OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
-            OutboxMessage.created_at >= since,
+            OutboxMessage.next_attempt_at >= since,
         )
         .group_by(OutboxMessage.channel)
     )
