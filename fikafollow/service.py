@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from types import FrameType
 from datetime import UTC, datetime
+from types import FrameType
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
