@@ -124,9 +124,12 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
         await server.serve()
     finally:
         app.sender.stop()
-        scheduler.shutdown(wait=False)
+        # the scheduler's shutdown cancels a pass under way, leaving its batch claimed: let it
+        # give back what it holds first, and start no other meanwhile
+        scheduler.pause()
         if passes:
             await asyncio.wait(set(passes), timeout=STOP_WAIT_SECONDS)
+        scheduler.shutdown(wait=False)
         for running in tasks:
             running.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
