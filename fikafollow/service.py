@@ -39,6 +39,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
             survey_days=app.book.days(),
             default_region=settings.default_region,
             clock=utc_now,
+            https=(settings.public_url or "").startswith("https://"),
         ),
         [*app.web_routes(), *web_routes_for_coordinators(app)],
     )
