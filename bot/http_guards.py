@@ -85,13 +85,14 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 # every response: a browser must never guess a type (a photo sniffed as HTML)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
+                # set, not defaulted: one policy for the whole app, whatever a page says
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "no-referrer"
                 if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                    headers.setdefault("X-Frame-Options", "DENY")
+                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                    headers["X-Frame-Options"] = "DENY"
                 if self.https:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
+                    headers["Strict-Transport-Security"] = HSTS
             await send(message)
 
         await self.app(scope, receive, with_headers)
