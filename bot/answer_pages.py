@@ -32,13 +32,9 @@ log = logging.getLogger(__name__)
 MAX_WORDS = 2000
 # the form around the photo: a little more than the photo itself
 MAX_UPLOAD_BODY = MAX_BYTES + 256 * 1024
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'",
-}
+# a page with a person's answers stays out of every cache; the security headers every HTML
+# response carries are bot/http_guards.py's
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ class PageContext:
 
 
 def _page(html: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def _problem(ctx: PageContext, language: str | None, status: int = 404) -> HTMLResponse:

@@ -11,15 +11,27 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.answer_pages import MAX_UPLOAD_BODY
+from bot.http_guards import BodyLimit, SecurityHeaders
 from store import api_keys, intake
 from store.models import Programme
 
 log = logging.getLogger(__name__)
 MAX_BODY = 2 * 1024 * 1024
+# what any request may carry, read while it streams in; each endpoint keeps its own finer limit.
+# Webhooks carry a form or an update (Telegram's are far below 1 MB); the upload page a photo;
+# the rest (pages, the coordinators' match files) a few megabytes at most.
+BODY_LIMITS = {
+    "/webhooks/": 1024 * 1024,
+    "/api/": MAX_BODY,
+    "/u/": MAX_UPLOAD_BODY,
+}
+DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class WebContext:
     survey_days: Mapping[str, int]
     default_region: str
     clock: Callable[[], datetime]
+    # the public URL is https: browsers are told to use nothing else (HSTS)
+    https: bool = False
 
 
 def _error(status: int, message: str, **extra: object) -> JSONResponse:
@@ -91,5 +105,9 @@ def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlet
             Route("/healthz", healthz, methods=["GET"]),
             Route("/api/matches", post_matches, methods=["POST"]),
             *routes,
-        ]
+        ],
+        middleware=[
+            Middleware(BodyLimit, default=DEFAULT_BODY_LIMIT, by_prefix=BODY_LIMITS),
+            Middleware(SecurityHeaders, https=ctx.https),
+        ],
     )

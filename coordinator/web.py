@@ -114,10 +114,9 @@ def _render(
         **params,
     )
     response = HTMLResponse(body, status_code=status)
-    # nothing of a coordinator's pages belongs in a shared cache or another site's frame
+    # nothing of a coordinator's pages belongs in a shared cache; the frame, referrer and
+    # content policies of every HTML response are bot/http_guards.py's
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

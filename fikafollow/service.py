@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from datetime import UTC, datetime
+from types import FrameType
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,6 +21,8 @@ from scheduler.digest import run_digests
 from scheduler.digest_mail import DigestMailer
 
 log = logging.getLogger(__name__)
+# how long a stopping `serve` waits for the pass under way (its message in flight)
+STOP_WAIT_SECONDS = 20.0
 
 
 def utc_now() -> datetime:
@@ -35,11 +39,18 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
             survey_days=app.book.days(),
             default_region=settings.default_region,
             clock=utc_now,
+            https=(settings.public_url or "").startswith("https://"),
         ),
         [*app.web_routes(), *web_routes_for_coordinators(app)],
     )
 
+    passes: set[asyncio.Task[object]] = set()
+
     async def tick() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            passes.add(task)
+            task.add_done_callback(passes.discard)
         try:
             result = await app.tick(utc_now)
             chased = result.chase.reminded + result.chase.moved + result.chase.expired
@@ -100,11 +111,25 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
         access_log=False,  # request lines carry phone numbers in webhook query strings
     )
     server = uvicorn.Server(config)
+
+    def stop_sending(_signal: int, _frame: FrameType | None) -> None:
+        app.sender.stop()
+
+    # uvicorn takes SIGTERM and SIGINT while it serves and raises them again once it stopped
+    # serving: these handlers then stop the sender, which gives back what it has not sent
+    for stopping in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stopping, stop_sending)
     scheduler.start()
     tasks = [asyncio.create_task(task()) for task in app.background_tasks()]
     try:
         await server.serve()
     finally:
+        app.sender.stop()
+        # the scheduler's shutdown cancels a pass under way, leaving its batch claimed: let it
+        # give back what it holds first, and start no other meanwhile
+        scheduler.pause()
+        if passes:
+            await asyncio.wait(set(passes), timeout=STOP_WAIT_SECONDS)
         scheduler.shutdown(wait=False)
         for running in tasks:
             running.cancel()

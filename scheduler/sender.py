@@ -19,6 +19,7 @@ from bot.channels.base import Button, Channel, ChannelError, OutgoingMessage, Te
 from scheduler.rate_limit import TokenBucket
 from store import outbox
 from store.models import OutboxMessage
+from store.vocabulary import OUT_OF_ATTEMPTS
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -87,6 +88,7 @@ class Sender:
         self.buckets = buckets
         self.policy = policy
         self.batch = batch
+        self.stopping = False
 
     async def drain(self, clock: Callable[[], datetime], limit: int | None = None) -> DrainResult:
         """Send what is due on every channel until nothing is left (or `limit` per channel)."""
@@ -98,22 +100,55 @@ class Sender:
             total.add(result)
         return total
 
+    def stop(self) -> None:
+        """Stop claiming: each worker finishes the message it is sending, gives back the rest
+        of its batch and returns (SIGTERM). Safe to call from a signal handler."""
+        self.stopping = True
+
     async def _drain_channel(
         self, name: str, clock: Callable[[], datetime], limit: int | None
     ) -> DrainResult:
         result = DrainResult()
         handled = 0
-        while limit is None or handled < limit:
+        while not self.stopping and (limit is None or handled < limit):
             size = self.batch if limit is None else min(self.batch, limit - handled)
             async with self.sessions.begin() as session:
                 claimed = await outbox.claim(session, name, clock(), size)
                 rows = await outbox.hold_back_opted_out(session, claimed)
             if not claimed:
                 break
-            for row in rows:
-                await self._send_one(name, row, clock, result)
+            await self._send_batch(name, rows, clock, result)
             handled += len(claimed)
         return result
+
+    async def _send_batch(
+        self,
+        name: str,
+        rows: list[OutboxMessage],
+        clock: Callable[[], datetime],
+        result: DrainResult,
+    ) -> None:
+        """Send a claimed batch, renewing the lease of what is left before it runs low and
+        sending only rows still held; on stop, give back what was not sent."""
+        if not rows:
+            return
+        token = rows[0].claimed_until
+        assert token is not None  # a claim always sets it
+        for index, row in enumerate(rows):
+            left = [r.id for r in rows[index:]]
+            if self.stopping:
+                async with self.sessions.begin() as session:
+                    await outbox.release(session, left, token)
+                return
+            if token - clock() < outbox.RENEW_WHEN_LEFT:
+                async with self.sessions.begin() as session:
+                    token, held = await outbox.renew(session, left, token, clock())
+                if row.id not in held:
+                    # the lease ran out (a stalled event loop, a clock jump) and another
+                    # sender may have taken the row: it is theirs now
+                    log.warning("outbox %s on %s: lease lost, left to another sender", row.id, name)
+                    continue
+            await self._send_one(name, row, clock, result)
 
     async def _send_one(
         self, name: str, row: OutboxMessage, clock: Callable[[], datetime], result: DrainResult
@@ -133,10 +168,15 @@ class Sender:
         except ChannelError as exc:
             async with self.sessions.begin() as session:
                 if exc.permanent or row.attempts >= self.policy.max_attempts:
-                    if exc.permanent and self.on_failure is not None:
+                    if not exc.permanent:
+                        # an outage that outlasts the retries says nothing about this address;
+                        # `outbox retry` sends these again
+                        await outbox.mark_failed(
+                            session, row.id, f"{OUT_OF_ATTEMPTS}: {exc.reason}"
+                        )
+                    elif self.on_failure is not None:
                         await self.on_failure(session, row, exc.reason, clock())
                     else:
-                        # an outage that outlasts the retries says nothing about this address
                         await outbox.mark_failed(session, row.id, exc.reason)
                     result.failed += 1
                     log.warning("outbox %s on %s failed: %s", row.id, name, exc.reason)

@@ -31,7 +31,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine for `url`. SQLite gets WAL and immediate transactions, PostgreSQL a normal pool."""
+    """An engine for `url`. SQLite gets WAL and immediate transactions, PostgreSQL a normal pool.
+
+    Parameters are hidden: SQLAlchemy puts a failed statement's values (names, numbers, reply
+    words) into the exception's text, and from there into a log line."""
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     # SQLite has one writer. One connection per process avoids fights over the busy handler

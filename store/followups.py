@@ -1,7 +1,8 @@
 """Follow-ups: the claims the passes make, and the lookups a reply needs to find its follow-up.
 
-A claim is a conditional UPDATE of the rows a SELECT … FOR UPDATE SKIP LOCKED picked (SQLite has
-one writer and ignores the lock): two passes at the same instant, in one process or on two
+A claim is a conditional UPDATE of the rows a SELECT … FOR UPDATE SKIP LOCKED picked, through a
+materialized CTE so that it holds its limit (store/claims.py; SQLite has one writer and ignores
+the lock): two passes at the same instant, in one process or on two
 machines, never claim the same follow-up, and the caller writes its messages in the claim's
 transaction.
 """
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.claims import picked
 from store.models import Answer, FollowUp, Greeting, Participant, Programme
 from store.vocabulary import OPEN_FOLLOWUP, ChaseStage, FollowUpStatus
 
@@ -42,18 +44,11 @@ async def claim_due(
         & (FollowUp.due_at <= now)
         & FollowUp.programme_id.in_(programme_ids)
     )
-    ids = (
-        select(FollowUp.id)
-        .where(due)
-        .order_by(FollowUp.due_at, FollowUp.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
+    ids = picked(select(FollowUp.id).where(due).order_by(FollowUp.due_at, FollowUp.id).limit(limit))
     claimed = (
         await session.scalars(
             update(FollowUp)
-            .where(FollowUp.id.in_(ids), FollowUp.status == FollowUpStatus.SCHEDULED)
+            .where(FollowUp.id == ids.c.id, FollowUp.status == FollowUpStatus.SCHEDULED)
             .values(status=FollowUpStatus.CLAIMED)
             .returning(FollowUp.id)
         )
@@ -103,19 +98,17 @@ async def claim_chase(
         )
     else:
         raise ValueError(f"no chase stage {stage}")
-    ids = (
+    ids = picked(
         select(FollowUp.id)
         .where(FollowUp.programme_id == programme.id, _unanswered(), _reachable(), due)
         .order_by(FollowUp.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     claimed = (
         await session.scalars(
             update(FollowUp)
             .where(
-                FollowUp.id.in_(ids),
+                FollowUp.id == ids.c.id,
                 FollowUp.chase_stage == stage - 1,
                 FollowUp.status == FollowUpStatus.ACTIVE,
             )

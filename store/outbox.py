@@ -1,8 +1,12 @@
 """The outbox: every outgoing message is a row first, written with the change that causes it.
 
-A sender claims rows with a lease, so two senders never take the same row and a sender that dies
-mid-send gives its rows back when the lease runs out (delivery is at least once; the lease is
-long compared with one send, so a second delivery needs a crash between send and record).
+A sender claims rows with a short lease, so two senders never take the same row and a sender that
+dies gives its rows back when the lease runs out: a crash delays only what was in flight. The
+lease's end (`claimed_until`) is also the claim's token: a sender renews what it still holds,
+conditionally on the token it was given, before the lease runs low, and sends only rows it still
+holds — so a slow provider cannot make a second sender take the same row while the first one
+is still working through its batch. Delivery is at least once: a second delivery needs a crash
+between the send and its record.
 """
 
 from __future__ import annotations
@@ -14,10 +18,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.claims import picked
 from store.models import OutboxMessage, Participant
-from store.vocabulary import MessageKind, OutboxStatus
+from store.vocabulary import OUT_OF_ATTEMPTS, MessageKind, OutboxStatus
 
-LEASE = timedelta(minutes=5)
+# long against one send (a provider's timeouts are seconds), short against a restart after a crash
+LEASE = timedelta(seconds=45)
+# a sender renews what it holds once less than this is left, so every send it starts has at least
+# this long before anyone else may take the row
+RENEW_WHEN_LEFT = timedelta(seconds=30)
 # the one message a participant who opted out still gets: the confirmation of their stop
 OPT_OUT_CONFIRMATION = MessageKind.OPTED_OUT
 
@@ -58,22 +67,23 @@ def enqueue(
 async def claim(
     session: AsyncSession, channel: str, now: datetime, limit: int
 ) -> list[OutboxMessage]:
-    """Take up to `limit` rows that are due on `channel`; safe with several senders at once."""
+    """Take up to `limit` rows that are due on `channel`; safe with several senders at once.
+
+    Every row of one claim carries the same `claimed_until`, the token `renew` and `release`
+    check."""
     due = or_(
         and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
     )
-    ids = (
+    ids = picked(
         select(OutboxMessage.id)
         .where(OutboxMessage.channel == channel, due)
         .order_by(OutboxMessage.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     stmt = (
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), due)
+        .where(OutboxMessage.id == ids.c.id, due)
         .values(
             status=OutboxStatus.SENDING,
             claimed_until=now + LEASE,
@@ -84,6 +94,73 @@ async def claim(
     )
     rows = list((await session.scalars(stmt)).all())
     return sorted(rows, key=lambda r: r.id)
+
+
+def _held(ids: Collection[int], token: datetime) -> ColumnElement[bool]:
+    return and_(
+        OutboxMessage.id.in_(list(ids)),
+        OutboxMessage.status == OutboxStatus.SENDING,
+        OutboxMessage.claimed_until == token,
+    )
+
+
+async def renew(
+    session: AsyncSession, ids: Collection[int], token: datetime, now: datetime
+) -> tuple[datetime, set[int]]:
+    """Extend the lease of the rows among `ids` this sender still holds (their token is
+    `token`); returns the new token and the ids still held. A row another sender took after
+    the lease ran out is not among them, and must not be sent by this one."""
+    renewed = now + LEASE
+    held = await session.scalars(
+        update(OutboxMessage)
+        .where(_held(ids, token))
+        .values(claimed_until=renewed)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return renewed, set(held)
+
+
+async def release(session: AsyncSession, ids: Collection[int], token: datetime) -> int:
+    """Give back rows this sender holds and will not send (it is stopping): due again at once,
+    and the attempt that never happened is not counted."""
+    released = await session.scalars(
+        update(OutboxMessage)
+        .where(_held(ids, token))
+        .values(
+            status=OutboxStatus.PENDING,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts - 1,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(released.all())
+
+
+async def retry_failed(
+    session: AsyncSession, now: datetime, since: datetime | None, channel: str | None
+) -> int:
+    """Queue again the messages that failed because their retries ran out (an outage that
+    outlasted them), not those a provider refused for good; returns how many."""
+    which = and_(
+        OutboxMessage.status == OutboxStatus.FAILED,
+        # a permanent refusal (a blocked bot, an invalid number) would only be refused again
+        OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
+    )
+    if since is not None:
+        # the last attempt was due then, so it failed at that time or after
+        which = and_(which, OutboxMessage.next_attempt_at >= since)
+    if channel is not None:
+        which = and_(which, OutboxMessage.channel == channel)
+    queued = await session.scalars(
+        update(OutboxMessage)
+        .where(which)
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, claimed_until=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(queued.all())
 
 
 async def mark_sent(
@@ -208,6 +285,24 @@ async def waiting_without_channel(
         .where(
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.channel.not_in(list(configured)),
+        )
+        .group_by(OutboxMessage.channel)
+    )
+    return {channel: count for channel, count in rows}
+
+
+async def failed_out_of_attempts(
+    session: AsyncSession, programme_id: str, since: datetime
+) -> dict[str, int]:
+    """How many messages of a programme failed for want of attempts (an outage) since `since`,
+    by channel: `fikafollow outbox retry` sends them again."""
+    rows = await session.execute(
+        select(OutboxMessage.channel, func.count())
+        .where(
+            OutboxMessage.programme_id == programme_id,
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
+            OutboxMessage.next_attempt_at >= since,
         )
         .group_by(OutboxMessage.channel)
     )

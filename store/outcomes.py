@@ -21,7 +21,7 @@ from store.models import (
     OutboxMessage,
     Participant,
 )
-from store.vocabulary import FollowUpStatus, OutboxStatus
+from store.vocabulary import OUT_OF_ATTEMPTS, FollowUpStatus, OutboxStatus
 
 # the follow-ups a dispatch pass has dealt with (past `scheduled` and `claimed`)
 STARTED = (
@@ -264,7 +264,18 @@ async def failures_between(
         )
         .order_by(OutboxMessage.id)
     )
-    lines = [ProblemLine(p.first_name, p.language, o.channel, "delivery failed") for o, p in failed]
+    lines = [
+        ProblemLine(
+            p.first_name,
+            p.language,
+            o.channel,
+            # retries that ran out say nothing about the address: the message can be sent again
+            "not sent (outage)"
+            if (o.last_error or "").startswith(OUT_OF_ATTEMPTS)
+            else "delivery failed",
+        )
+        for o, p in failed
+    ]
     opted = await session.scalars(
         select(Participant)
         .where(

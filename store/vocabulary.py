@@ -61,6 +61,11 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# how a failed message's last_error begins when temporary errors outlasted its retries (an
+# outage), not a provider's refusal: `outbox retry` queues these again and the digest lists them
+OUT_OF_ATTEMPTS = "out of attempts"
+
+
 class MessageKind(StrEnum):
     """What an outgoing message says; each has its templates in messages/templates/<channel>/."""
 

@@ -29,6 +29,7 @@ from fikafollow.commands import (
     import_,
     links,
     mail,
+    outbox,
     programme,
     report,
     serve,
@@ -44,6 +45,7 @@ COMMANDS = (
     db,
     import_,
     tick,
+    outbox,
     export,
     links,
     serve,
@@ -84,6 +86,32 @@ async def run(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         await app.close()
 
 
+# libraries that log values at INFO or DEBUG: aiosqlite every statement's parameters, httpx every
+# request URL (a Telegram URL carries the bot token, a webhook's query string a phone number),
+# the providers' clients their request bodies. They say nothing below WARNING that an operator
+# needs, whatever FIKAFOLLOW_LOG_LEVEL says.
+DRIVER_LOGGERS = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy",
+    "httpx",
+    "httpcore",
+    "hpack",
+    "telegram",
+    "twilio",
+    "aiosmtplib",
+    "aioimaplib",
+    "multipart",
+    "PIL",
+)
+
+
+def cap_driver_loggers() -> None:
+    """No driver logs values, at any level the service is set to."""
+    for name in DRIVER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"fikafollow: {message}\n")
     return code
@@ -100,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    cap_driver_loggers()
     try:
         return asyncio.run(run(args, settings, sys.stdout))
     except CommandError as exc:

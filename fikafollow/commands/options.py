@@ -27,14 +27,16 @@ def add_programme(parser: argparse.ArgumentParser, help: str = PROGRAMME_HELP) -
     parser.add_argument("--programme", help=help)
 
 
-def parse_now(value: str | None, settings: Settings) -> datetime:
+def parse_now(value: str | None, settings: Settings, option: str = "--now") -> datetime:
     """ISO-8601; without an offset the time is read in the programme's time zone."""
     if value is None:
         return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"--now {value!r} is not ISO-8601, e.g. 2026-06-01T10:30+02:00") from None
+        raise UsageError(
+            f"{option} {value!r} is not ISO-8601, e.g. 2026-06-01T10:30+02:00"
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(settings.timezone))
     return parsed.astimezone(UTC)

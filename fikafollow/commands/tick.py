@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 from typing import TextIO
 
 from fikafollow.app import App
@@ -20,7 +22,14 @@ async def cmd_tick(app: App, args: argparse.Namespace, out: TextIO) -> int:
     now = parse_now(args.now, app.settings)
     await app.start()
     await app.programme(None, now)
-    result = await app.tick(lambda: now)
+    # SIGTERM (a deploy, a container stop): the pass finishes the message it is sending, gives
+    # back the rest of its batch and exits, so nothing waits out a lease
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, app.sender.stop)
+    try:
+        result = await app.tick(lambda: now)
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
     out.write(
         f"at {now.isoformat()}: started {result.dispatch.started} follow-ups "
         f"({result.dispatch.unreachable} unreachable, {result.dispatch.opted_out} opted out); "
