@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Button, Channel, ChannelError, OutgoingMessage, TemporaryError
 from scheduler.rate_limit import TokenBucket
+from scheduler.timeliness import Refresh, delivered, hold_back_untimely
 from store import outbox
 from store.models import OutboxMessage
 
@@ -80,8 +81,10 @@ class Sender:
         policy: RetryPolicy,
         batch: int = 50,
         on_failure: OnFailure | None = None,
+        refresh: Refresh | None = None,
     ) -> None:
         self.on_failure = on_failure
+        self.refresh = refresh
         self.sessions = sessions
         self.channels = channels
         self.buckets = buckets
@@ -108,6 +111,7 @@ class Sender:
             async with self.sessions.begin() as session:
                 claimed = await outbox.claim(session, name, clock(), size)
                 rows = await outbox.hold_back_opted_out(session, claimed)
+                rows = await hold_back_untimely(session, rows, clock(), self.refresh)
             if not claimed:
                 break
             for row in rows:
@@ -150,4 +154,5 @@ class Sender:
             return
         async with self.sessions.begin() as session:
             await outbox.mark_sent(session, row.id, sent.provider_id, clock())
+            await delivered(session, row, clock())
         result.sent += 1

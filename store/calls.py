@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
+import store.outbox
 from store.models import Answer, FollowUp, Match, Participant
 from store.vocabulary import FollowUpStatus
 
@@ -126,6 +127,8 @@ async def record_call(
             now=now,
         )
     followup.called_at = now
+    # what was queued for them before the call would ask what they just said
+    await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
     if followup.status in CALLABLE:
         if len(answers) == len(CALL_ANSWERS):
             followup.status = FollowUpStatus.DONE
@@ -166,6 +169,7 @@ async def record_call_outcome(
     if outcome == "no_answer":
         return
     followup.called_at = now
+    await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
     if outcome == "wrong_number":
         dead = {c for c in person.dead_channels.split(",") if c} | {"sms", PHONE}
         person.dead_channels = ",".join(sorted(dead))
