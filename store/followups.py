@@ -205,7 +205,12 @@ async def note_delivered(session: AsyncSession, followup_id: int, now: datetime)
 async def waiting(session: AsyncSession, programme_id: str | None = None) -> dict[str, int]:
     """Follow-ups that are asking but whose question never went out (their channel is not
     configured, or nothing could be delivered yet), by the channel they wait for."""
-    which = (FollowUp.status == FollowUpStatus.ACTIVE) & FollowUp.asked_at.is_(None)
+    which = (
+        (FollowUp.status == FollowUpStatus.ACTIVE)
+        & FollowUp.asked_at.is_(None)
+        # someone a coordinator phoned is reached
+        & FollowUp.called_at.is_(None)
+    )
     if programme_id is not None:
         which = which & (FollowUp.programme_id == programme_id)
     rows = await session.execute(

@@ -1,0 +1,89 @@
+"""Reach: the clocks run from delivery, and what waited goes out once, fresh, to the right people."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from fikafollow.commands import main
+from tests.support.mail_support import SECRET, SmtpServer
+from tests.support.matchfiles import many_matches
+
+FIRST_DAY = date(2026, 5, 25)  # three weeks after the fika of 2026-05-04
+
+
+def tick(day: date, clock: str = "10:05") -> None:
+    assert main(["tick", "--now", f"{day.isoformat()}T{clock}+02:00"]) == 0
+
+
+def test_six_weeks_without_a_channel_then_configured_sends_each_one_fresh_message(
+    db_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    path = many_matches(tmp_path / "m.csv", 3, channel="email")
+    assert main(["import", str(path), "--now", "2026-05-05T12:00+02:00"]) == 0
+    capsys.readouterr()
+    # six weeks of daily ticks with no e-mail server: the questions wait, nobody is chased
+    for n in range(42):
+        tick(FIRST_DAY + timedelta(days=n))
+        out = capsys.readouterr().out
+        assert "reminded 0, moved to another channel 0, expired 0" in out, (n, out)
+        assert "waiting: 6 follow-ups not yet reachable (email 6 not configured)" in out, out
+    assert main(["calls"]) == 0
+    assert "P0000" not in capsys.readouterr().out, "nobody expired: nobody was asked"
+    # a coordinator phoned one of them meanwhile
+    call = ["call", "record", "--participant", "P00000", "--match", "M0000", "--met-again", "yes"]
+    assert main([*call, "--now", "2026-06-20T11:00+02:00"]) == 0
+
+    monkeypatch.setenv("FIKAFOLLOW_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("FIKAFOLLOW_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("FIKAFOLLOW_SMTP_SECURITY", "none")
+    monkeypatch.setenv("FIKAFOLLOW_MAIL_FROM", "Fika <fika@example.org>")
+    monkeypatch.setenv("FIKAFOLLOW_MAIL_REPLY_TO", "replies@example.org")
+    monkeypatch.setenv("FIKAFOLLOW_PUBLIC_URL", "https://fika.example.org")
+    monkeypatch.setenv("FIKAFOLLOW_SECRET_KEY", SECRET)
+    monkeypatch.setenv("FIKAFOLLOW_RATE_EMAIL", "1000")
+    configured = FIRST_DAY + timedelta(days=42)  # 2026-07-06, nine weeks after the fika
+    tick(configured)
+    out = capsys.readouterr().out
+    assert "sent 5," in out and "waiting:" not in out, out
+    for clock in ("10:35", "16:00", "23:30"):
+        tick(configured, clock)
+        assert "sent 0," in capsys.readouterr().out
+
+    received = [
+        email.message_from_bytes(raw, policy=email.policy.default)
+        for _, _, raw in smtp_server.sink.received
+    ]
+    per_person = Counter(str(m["To"]) for m in received)
+    assert all(n == 1 for n in per_person.values()), per_person
+    assert "p0@example.org" not in " ".join(per_person), "phoned: nothing more is sent"
+    assert len(per_person) == 5
+    for message in received:
+        assert message["List-Unsubscribe"], "the unsubscribe header was added when it went out"
+        assert str(message["Reply-To"]).startswith("replies+")
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert "https://fika.example.org/a/" in text
+        assert "Three weeks" not in text and "tre veckor" not in text
+    english = next(m for m in received if "p1@example.org" in str(m["To"]))
+    assert (
+        "9 weeks ago you had fika with"
+        in english.get_body(  # type: ignore[union-attr]
+            preferencelist=("plain",)
+        ).get_content()
+    )
+
+    # the clocks started on delivery: the reminder comes reminder-days after it, not at once
+    tick(configured + timedelta(days=2))
+    assert "reminded 0," in capsys.readouterr().out
+    tick(configured + timedelta(days=3))
+    assert "reminded 5," in capsys.readouterr().out
