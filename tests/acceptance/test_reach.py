@@ -1,4 +1,4 @@
-"""Reach: the clocks run from delivery, and what waited goes out once, fresh, to the right people."""
+"""Reach: the clocks run from delivery; what waited goes out once, fresh, to the right people."""
 
 from __future__ import annotations
 
