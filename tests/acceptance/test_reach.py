@@ -40,6 +40,12 @@ def test_six_weeks_without_a_channel_then_configured_sends_each_one_fresh_messag
         assert "waiting: 6 follow-ups not yet reachable (email 6 not configured)" in out, out
     assert main(["calls"]) == 0
     assert "P0000" not in capsys.readouterr().out, "nobody expired: nobody was asked"
+    assert main(["coordinator", "add", "--name", "Lena", "--email", "lena@example.org"]) == 0
+    digests = tmp_path / "digests"
+    assert main(["digest", "--now", "2026-06-15T10:00+02:00", "--out", str(digests)]) == 0
+    texts = [p.read_text(encoding="utf-8") for p in sorted(digests.glob("*.txt"))]
+    assert "Ännu inte nåbara: 6, e-post inte inställd" in texts[0]
+    assert "Frågade: 0 / 0" in texts[0], "a question still in the outbox is not followed up"
     # a coordinator phoned one of them meanwhile
     call = ["call", "record", "--participant", "P00000", "--match", "M0000", "--met-again", "yes"]
     assert main([*call, "--now", "2026-06-20T11:00+02:00"]) == 0
