@@ -24,7 +24,7 @@ from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages.render import Catalogue, Rendered
-from store import answers, followups, greetings, inbox, outbox, participants
+from store import answers, followups, greetings, inbox, notes, outbox, participants
 from store.models import (
     FollowUp,
     Greeting,
@@ -35,7 +35,14 @@ from store.models import (
     Programme,
 )
 from store.photos import PhotoRejected, PhotoStore, StoredPhoto
-from store.vocabulary import OPEN_FOLLOWUP, PROMPTS, FollowUpStatus, InboxOutcome, MessageKind
+from store.vocabulary import (
+    NOTE_OUTCOMES,
+    OPEN_FOLLOWUP,
+    PROMPTS,
+    FollowUpStatus,
+    InboxOutcome,
+    MessageKind,
+)
 
 log = logging.getLogger(__name__)
 MAX_SMS_PARTS = 2
@@ -210,6 +217,13 @@ class Conversation:
         else:
             outcome = await self._act(session, event, message, now)
         event.outcome = outcome
+        if outcome in NOTE_OUTCOMES and event.text.strip():
+            # nothing a participant says is lost: words that became no answer are kept to read
+            programme_id = None
+            if event.participant_id is not None:
+                person = await session.get_one(Participant, event.participant_id)
+                programme_id = person.programme_id
+            notes.keep(session, event, programme_id, outcome, now)
         log.info("inbound %s event %s: %s", message.channel, event.id, outcome)
         return outcome
 
@@ -231,7 +245,12 @@ class Conversation:
             await self._opt(session, participant, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
         if followup is None:
-            return InboxOutcome.NO_OPEN_FOLLOWUP
+            expired = await followups.latest_expired(session, [p.id for p in candidates])
+            if expired is None:
+                return InboxOutcome.NO_OPEN_FOLLOWUP
+            person = next(p for p in candidates if p.id == expired.participant_id)
+            event.participant_id = person.id
+            return await self._late(session, event, message, person, expired, now)
         event.followup_id = followup.id
         others = [p.id for p in candidates if p.id != followup.participant_id]
         if others and await followups.any_active(session, others):
@@ -274,6 +293,8 @@ class Conversation:
             stop = is_stop(message.text)
             await self._opt(session, participant, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
+        if followup.status == FollowUpStatus.EXPIRED:
+            return await self._late(session, event, message, participant, followup, now)
         if followup.status not in OPEN_FOLLOWUP:
             return InboxOutcome.NO_OPEN_FOLLOWUP
         event.followup_id = followup.id
@@ -284,6 +305,52 @@ class Conversation:
         )
         turn = self.dialogue.respond(survey, state, incoming)
         return await self._apply(session, followup, participant, event, message, turn, now)
+
+    async def _late(
+        self,
+        session: AsyncSession,
+        event: InboxEvent,
+        message: InboundMessage,
+        participant: Participant,
+        followup: FollowUp,
+        now: datetime,
+    ) -> InboxOutcome:
+        """A reply after the follow-up expired: what it answers is recorded (marked late) and
+        thanked, and the person leaves the call list; anything else is kept as a note."""
+        event.followup_id = followup.id
+        survey = self.book.surveys[followup.survey]
+        state = State(followup.step or survey.steps[0], followup.resume_step, followup.reprompted)
+        incoming = Incoming(
+            message.text, message.button_value, len(message.photos), participant.language
+        )
+        turn = self.dialogue.respond(survey, state, incoming)
+        if not turn.answers:
+            return InboxOutcome.NO_OPEN_FOLLOWUP
+        for question, value in turn.answers:
+            await answers.record(
+                session,
+                followup_id=followup.id,
+                question=question,
+                value=value,
+                raw_text=message.text if message.button_value is None else message.button_value,
+                channel=message.channel,
+                inbox_id=event.id,
+                now=now,
+                late=True,
+            )
+        # the call list holds expired follow-ups: one that was answered is done, late or not
+        followup.status = FollowUpStatus.DONE
+        followup.last_message_at = now
+        await self._say(
+            session,
+            followup,
+            participant,
+            (Say(MessageKind.THANKS),),
+            message.channel,
+            message.sender,
+            now,
+        )
+        return InboxOutcome.LATE_ANSWER
 
     async def answer_directly(
         self,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import ChannelError
 from messages.digest import DigestRenderer, RenderedDigest
 from scheduler.digest_mail import DigestMailer
-from store import digests, followups
+from store import digests, followups, notes
 from store.calls import by_language, call_list
 from store.models import Coordinator, Programme
 from store.outcomes import (
@@ -173,6 +173,8 @@ async def digest_context(
             for g in greetings
         ],
         "problems": problems,
+        # words that became no answer, the start of each: the whole is in the web app
+        "notes": await notes.listing(session, pid, since=start, until=due, limit=100),
         # follow-ups whose question never went out: (channel, how many, whether it is set up)
         "waiting": [
             (channel, n, channel in configured)

@@ -217,3 +217,19 @@ async def waiting(session: AsyncSession, programme_id: str | None = None) -> dic
         select(FollowUp.channel, func.count()).where(which).group_by(FollowUp.channel)
     )
     return {channel or "": count for channel, count in rows}
+
+
+async def latest_expired(
+    session: AsyncSession, participant_ids: Collection[int]
+) -> FollowUp | None:
+    """The most recently started follow-up of these people that expired unanswered: a late
+    reply answers it."""
+    return await session.scalar(
+        select(FollowUp)
+        .where(
+            FollowUp.participant_id.in_(participant_ids),
+            FollowUp.status == FollowUpStatus.EXPIRED,
+        )
+        .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
+        .limit(1)
+    )

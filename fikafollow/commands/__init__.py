@@ -29,6 +29,7 @@ from fikafollow.commands import (
     import_,
     links,
     mail,
+    notes,
     programme,
     report,
     serve,
@@ -53,6 +54,7 @@ COMMANDS = (
     programme,
     coordinator,
     calls,
+    notes,
     digest,
     report,
 )
