@@ -242,7 +242,7 @@ class Conversation:
         plain = message.button_value is None and not message.photos
         if plain and (is_stop(message.text) or is_start(message.text)):
             stop = is_stop(message.text)
-            await self._opt(session, participant, stop, message, followup, now)
+            await self._opt(session, participant, candidates, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
         if followup is None:
             expired = await followups.latest_expired(session, [p.id for p in candidates])
@@ -291,7 +291,13 @@ class Conversation:
         plain = message.button_value is None and not message.photos
         if plain and (is_stop(message.text) or is_start(message.text)):
             stop = is_stop(message.text)
-            await self._opt(session, participant, stop, message, followup, now)
+            # everyone on the address the reply names: a family may share one mailbox
+            sharing = (
+                await participants.at_address(session, "email", participant.email)
+                if message.channel == "email" and participant.email
+                else ()
+            )
+            await self._opt(session, participant, sharing, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
         if followup.status == FollowUpStatus.EXPIRED:
             return await self._late(session, event, message, participant, followup, now)
@@ -525,20 +531,26 @@ class Conversation:
         self,
         session: AsyncSession,
         participant: Participant,
+        sharing: Sequence[Participant],
         stop: bool,
         message: InboundMessage,
         followup: FollowUp | None,
         now: datetime,
     ) -> None:
-        if stop:
-            participant.opted_out_at = now
-            # nothing already queued may go out after a stop, on any channel
-            await outbox.cancel_pending(session, participant.id, "participant opted out")
-        else:
-            participant.opted_out_at = None
-            # a start that arrived on a channel proves the channel works again (an SMS number
-            # Twilio refused as unsubscribed, 21610, is open once its owner texts START)
-            participant.revive(message.channel)
+        """A STOP or START from an address is for everyone reached there (a family's shared
+        phone, mailbox or chat is one recipient); it is confirmed once, naming none of them."""
+        everyone = {p.id: p for p in (participant, *sharing)}
+        for person in everyone.values():
+            if stop:
+                person.opted_out_at = person.opted_out_at or now
+                # nothing already queued may go out after a stop, on any channel
+                await outbox.cancel_pending(session, person.id, "participant opted out")
+            else:
+                person.opted_out_at = None
+                # a start that arrived on a channel proves the channel works again (an SMS
+                # number Twilio refused as unsubscribed, 21610, is open once its owner texts
+                # START)
+                person.revive(message.channel)
         kind = MessageKind.OPTED_OUT if stop else MessageKind.OPTED_IN
         await self._say(
             session, followup, participant, (Say(kind),), message.channel, message.sender, now

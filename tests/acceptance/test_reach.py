@@ -5,14 +5,23 @@ from __future__ import annotations
 import email
 import email.policy
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from bot.channels.base import InboundMessage
+from fikafollow.app import App
 from fikafollow.commands import main
+from fikafollow.config import load_settings
+from store import intake
+from store.models import Participant, Programme
+from tests.support.fixed_programmes import HEADER
 from tests.support.mail_support import SECRET, SmtpServer
 from tests.support.matchfiles import many_matches
+from tests.support.recording_channel import RecordingChannel
 
 FIRST_DAY = date(2026, 5, 25)  # three weeks after the fika of 2026-05-04
 
@@ -93,3 +102,59 @@ def test_six_weeks_without_a_channel_then_configured_sends_each_one_fresh_messag
     assert "reminded 0," in capsys.readouterr().out
     tick(configured + timedelta(days=3))
     assert "reminded 5," in capsys.readouterr().out
+
+
+FAMILY = HEADER + (
+    # two members of one family share a phone; their buddies have their own
+    "F1,2026-05-04,family,P1,Hawa,newcomer,so,sms,+46701000001,,woman\n"
+    "F1,2026-05-04,family,P2,Karin,established,sv,sms,+46701000002,,woman\n"
+    "F2,2026-05-04,family,P3,Abdi,newcomer,so,sms,+46701000001,,man\n"
+    "F2,2026-05-04,family,P4,Erik,established,sv,sms,+46701000004,,man\n"
+)
+
+
+async def test_a_stop_from_a_shared_phone_stops_everyone_on_it_and_start_brings_them_back(
+    db_url: str, tmp_path: Path
+) -> None:
+    channel = RecordingChannel("sms")
+    settings = load_settings(database_url=db_url, photo_dir=tmp_path, rate_sms=100_000)
+    app = App(settings, {"sms": channel})
+    zone = ZoneInfo("Europe/Stockholm")
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 5, day, hour, 5, tzinfo=zone).astimezone(UTC)
+
+    try:
+        await app.start()
+        programme = await app.programme(None, at(5, 12))
+        rows, errors = intake.read_csv(FAMILY.encode(), "SE")
+        assert not errors
+        async with app.sessions.begin() as session:
+            programme = await session.get_one(Programme, programme.id)
+            await intake.apply(session, programme, rows, at(5, 12), app.book.days())
+        assert (await app.tick(lambda: at(25, 10))).drain.sent == 4
+        stop = InboundMessage(channel="sms", provider_id="SM1", sender="+46701000001", text="STOP")
+        assert await app.inbound.receive(stop, at(25, 12)) == "opted_out"
+        await app.tick(lambda: at(25, 12))
+        # four days later the reminders go to the two with phones of their own, not to the family
+        await app.tick(lambda: at(29, 10))
+        shared = [m for m in channel.sent if m.address == "+46701000001"]
+        assert [m.kind for m in shared] == ["question", "question", "opted_out"], "confirmed once"
+        reminded = {m.address for m in channel.sent if m.kind == "reminder"}
+        assert reminded == {"+46701000002", "+46701000004"}
+        async with app.sessions() as session:
+            out = await session.scalars(
+                select(Participant.external_id).where(Participant.opted_out_at.is_not(None))
+            )
+            assert sorted(out) == ["P1", "P3"]
+        start = InboundMessage(
+            channel="sms", provider_id="SM2", sender="+46701000001", text="START"
+        )
+        assert await app.inbound.receive(start, at(29, 12)) == "opted_in"
+        async with app.sessions() as session:
+            out = await session.scalars(
+                select(Participant.external_id).where(Participant.opted_out_at.is_not(None))
+            )
+            assert list(out) == []
+    finally:
+        await app.close()
