@@ -233,3 +233,25 @@ async def latest_expired(
         .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
         .limit(1)
     )
+
+
+async def started_since(session: AsyncSession, programme_id: str, since: datetime) -> int:
+    """How many follow-ups of the programme started at or after `since` (the daily cap)."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(FollowUp)
+            .where(FollowUp.programme_id == programme_id, FollowUp.started_at >= since)
+        )
+    ) or 0
+
+
+async def unclaim(session: AsyncSession, ids: Collection[int]) -> None:
+    """Give claimed follow-ups back to be started another time (past a daily cap)."""
+    if ids:
+        await session.execute(
+            update(FollowUp)
+            .where(FollowUp.id.in_(list(ids)), FollowUp.status == FollowUpStatus.CLAIMED)
+            .values(status=FollowUpStatus.SCHEDULED)
+            .execution_options(synchronize_session=False)
+        )

@@ -6,9 +6,9 @@ importing the same rows twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -300,6 +300,28 @@ def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
         errors.append(RowError("body", "has no matches"))
     errors.extend(check_consistency(rows))
     return rows, errors
+
+
+def check_dates(
+    rows: Sequence[Row], today: date, max_age_days: int, accept_old: bool
+) -> list[RowError]:
+    """A first meeting in the future is a mistake; one older than `max_age_days` is most often
+    one too (a year typed wrong, an old sheet), unless the importer says they mean it: its
+    follow-up would start at once and ask about a fika long ago."""
+    errors = []
+    oldest = today - timedelta(days=max_age_days)
+    for row in rows:
+        if row.matched_on > today:
+            errors.append(RowError(row.where, f"matched_on {row.matched_on} is in the future"))
+        elif row.matched_on < oldest and not accept_old:
+            errors.append(
+                RowError(
+                    row.where,
+                    f"matched_on {row.matched_on} is more than {max_age_days} days ago "
+                    "(give --accept-old to import it anyway)",
+                )
+            )
+    return errors
 
 
 async def apply(

@@ -18,6 +18,7 @@ from fikafollow.commands import main
 from fikafollow.config import load_settings
 from store import intake
 from store.models import Participant, Programme
+from tests.support.dbstate import query
 from tests.support.fixed_programmes import HEADER
 from tests.support.mail_support import SECRET, SmtpServer
 from tests.support.matchfiles import many_matches
@@ -158,3 +159,64 @@ async def test_a_stop_from_a_shared_phone_stops_everyone_on_it_and_start_brings_
             assert list(out) == []
     finally:
         await app.close()
+
+
+def test_import_refuses_future_and_old_first_meetings_unless_told_and_names_the_line(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER
+        + "M1,2025-06-01,individual,P1,Sami,newcomer,sv,sms,+46701000001,,man\n"
+        + "M1,2025-06-01,individual,P2,Karin,established,sv,sms,+46701000002,,woman\n"
+        + "M2,2027-01-10,individual,P3,Erik,established,sv,sms,+46701000003,,man\n"
+        + "M2,2027-01-10,individual,P4,Hawa,newcomer,sv,sms,+46701000004,,woman\n",
+        encoding="utf-8",
+    )
+    now = "2026-12-01T12:00+01:00"
+    assert main(["import", str(path), "--now", now]) == 1
+    err = capsys.readouterr().err
+    assert "line 2: matched_on 2025-06-01 is more than 90 days ago" in err
+    assert "line 4: matched_on 2027-01-10 is in the future" in err
+    # the future stays a mistake even when old meetings are accepted
+    assert main(["import", str(path), "--now", now, "--accept-old"]) == 1
+    err = capsys.readouterr().err
+    assert "2025-06-01" not in err and "line 5: matched_on 2027-01-10 is in the future" in err
+    path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n", encoding="utf-8")
+    assert main(["import", str(path), "--now", now, "--max-age-days", "600"]) == 0
+    capsys.readouterr()
+    # the opening names how long ago the fika really was, not "three weeks"
+    assert main(["tick", "--now", "2026-12-02T10:05+01:00"]) == 0
+    assert "started 2 follow-ups" in capsys.readouterr().out
+
+
+def test_a_large_backlog_is_spread_over_days_at_the_daily_cap(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    assert main(["import", str(many_matches(tmp_path / "a.csv", 5)), "--now", "2026-05-05"]) == 0
+    newer = many_matches(tmp_path / "b.csv", 5, matched_on="2026-05-06")
+    newer.write_text(newer.read_text().replace("\nM0", "\nN0").replace(",P0", ",Q0"))
+    assert main(["import", str(newer), "--now", "2026-05-06"]) == 0
+    assert main(["programme", "set", "default", "--daily-cap", "6"]) == 0
+    assert main(["programme", "list"]) == 0
+    assert "at most 6 a day" in capsys.readouterr().out
+    started = []
+    for day, clock in ((28, "10:05"), (28, "15:00"), (29, "10:05"), (30, "10:05"), (31, "10:05")):
+        assert main(["tick", "--now", f"2026-05-{day}T{clock}+02:00"]) == 0
+        out = capsys.readouterr().out
+        started.append(int(out.split("started ")[1].split(" ")[0]))
+    assert started == [6, 0, 6, 6, 2]
+    first_day = query(
+        db_url,
+        "SELECT DISTINCT m.matched_on FROM followup f JOIN matches m ON m.id = f.match_id "
+        "WHERE f.started_at < '2026-05-29'",
+    )
+    assert [str(d) for (d,) in first_day] == ["2026-05-04"], "the oldest matches first"
