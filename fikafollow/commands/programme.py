@@ -69,7 +69,8 @@ async def cmd_list(app: App, args: argparse.Namespace, out: TextIO) -> int:
         out.write(
             f"{p.id}\t{p.name}\t{p.timezone}\tsend {p.send_hour:02}:00\tquiet {quiet}"
             f"\tremind {p.reminder_days}d, next channel {p.ladder_days}d later, "
-            f"expire {p.expire_days}d, at most {p.daily_cap} a day\ttargets {p.target_individual} individual, "
+            f"expire {p.expire_days}d, at most {p.daily_cap} a day"
+            f"\ttargets {p.target_individual} individual, "
             f"{p.target_family} family, {p.target_women_percent}% women\n"
         )
     return 0
