@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
 import store.outbox
-from store.models import Answer, FollowUp, Match, Participant
-from store.vocabulary import FollowUpStatus
+from store.intake import is_fixed_line
+from store.models import Answer, FollowUp, Match, OutboxMessage, Participant
+from store.vocabulary import FollowUpStatus, OutboxStatus
 
 PHONE = "phone"
 # a follow-up a phone call can finish: one still asking, expired, or without a channel
@@ -32,6 +33,8 @@ class CallRow:
     participant_id: str
     match_id: str
     unanswered: tuple[str, ...]
+    # why no message could reach them, for one that was unreachable ("SMS not possible: landline")
+    reason: str = ""
 
 
 class CallError(ValueError):
@@ -49,7 +52,8 @@ async def call_list(
         .join(Match, Match.id == FollowUp.match_id)
         .where(
             FollowUp.programme_id == programme_id,
-            FollowUp.status == FollowUpStatus.EXPIRED,
+            # expired unanswered, or never reachable by message: a landline is there to phone
+            FollowUp.status.in_((FollowUpStatus.EXPIRED, FollowUpStatus.UNREACHABLE)),
             FollowUp.called_at.is_(None),
             Participant.opted_out_at.is_(None),
         )
@@ -63,6 +67,9 @@ async def call_list(
             select(Answer.followup_id, Answer.question).where(Answer.followup_id.in_(ids))
         ):
             answered.setdefault(followup_id, set()).add(question)
+    reasons = await _unreachable_reasons(
+        session, [p for f, p, _ in found if f.status == FollowUpStatus.UNREACHABLE]
+    )
     return [
         CallRow(
             language=p.language,
@@ -72,9 +79,44 @@ async def call_list(
             participant_id=p.external_id,
             match_id=m.external_id,
             unanswered=tuple(q for q in questions if q not in answered.get(f.id, set())),
+            reason=reasons.get(p.id, "") if f.status == FollowUpStatus.UNREACHABLE else "",
         )
         for f, p, m in found
     ]
+
+
+CHANNEL_LABELS = {"sms": "SMS", "email": "e-mail", "telegram": "Telegram"}
+
+
+async def _unreachable_reasons(
+    session: AsyncSession, people: Sequence[Participant]
+) -> dict[int, str]:
+    """For each person, what made each of their channels fail, from the last failed message
+    on it (the provider's reason without its code) or, for a number the import found to be a
+    landline, that."""
+    if not people:
+        return {}
+    failures: dict[tuple[int, str], str] = {}
+    for participant_id, channel, error in await session.execute(
+        select(OutboxMessage.participant_id, OutboxMessage.channel, OutboxMessage.last_error)
+        .where(
+            OutboxMessage.participant_id.in_([p.id for p in people]),
+            OutboxMessage.status == OutboxStatus.FAILED,
+        )
+        .order_by(OutboxMessage.id)
+    ):
+        failures[(participant_id, channel)] = (error or "failed").rsplit(": ", 1)[-1]
+    reasons = {}
+    for person in people:
+        parts = []
+        for channel in sorted(person.dead()):
+            why = failures.get((person.id, channel))
+            if why is None and channel == "sms" and person.phone and is_fixed_line(person.phone):
+                why = "landline"
+            if channel in CHANNEL_LABELS:
+                parts.append(f"{CHANNEL_LABELS[channel]} not possible: {why or 'failed'}")
+        reasons[person.id] = "; ".join(parts) or "no channel to ask on"
+    return reasons
 
 
 def by_language(rows: Collection[CallRow]) -> dict[str, list[CallRow]]:

@@ -84,6 +84,8 @@ class IntakeResult:
     followups_created: int = 0
     followups_moved: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # participants whose phone is a landline: not used for SMS, kept for phoning
+    landlines: list[str] = field(default_factory=list)
 
     @property
     def changed_anything(self) -> bool:
@@ -168,6 +170,13 @@ def _phone(raw: str, region: str, errors: list[str]) -> str | None:
         errors.append("phone is not a valid number (check the digits and the country code)")
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_fixed_line(phone: str) -> bool:
+    """Whether the E.164 number is a landline by its numbering plan (not one that may be
+    either, as some countries' numbers are)."""
+    number = phonenumbers.parse(phone, None)
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def _email(raw: str, errors: list[str]) -> str | None:
@@ -372,6 +381,10 @@ async def apply(
                 setattr(person, key, value)
             person.updated_at = now
             result.participants_changed += 1
+        if row.phone and is_fixed_line(row.phone) and not person.is_dead("sms"):
+            # a landline cannot take an SMS, but a coordinator can phone it: kept, not for SMS
+            person.mark_dead("sms")
+            result.landlines.append(row.participant_id)
         people[row.participant_id] = person
     await session.flush()
 

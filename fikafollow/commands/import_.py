@@ -73,4 +73,9 @@ async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
         f"participants, {result.followups_created} new and {result.followups_moved} moved "
         "follow-ups\n"
     )
+    if result.landlines:
+        out.write(
+            f"{len(result.landlines)} phone number(s) are landlines, not used for SMS (kept for "
+            f"phoning): participant {', '.join(result.landlines)}\n"
+        )
     return 0

@@ -220,3 +220,31 @@ def test_a_large_backlog_is_spread_over_days_at_the_daily_cap(
         "WHERE f.started_at < '2026-05-29'",
     )
     assert [str(d) for (d,) in first_day] == ["2026-05-04"], "the oldest matches first"
+
+
+def test_a_landline_is_not_for_sms_and_its_owner_is_on_the_call_list_with_the_reason(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    path = tmp_path / "m.csv"
+    path.write_text(
+        HEADER
+        + "M1,2026-05-04,individual,P1,Sami,newcomer,sv,sms,08-123 456 78,,man\n"
+        + "M1,2026-05-04,individual,P2,Karin,established,sv,sms,070-100 00 02,,woman\n",
+        encoding="utf-8",
+    )
+    assert main(["import", str(path), "--now", "2026-05-05T12:00+02:00"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "1 phone number(s) are landlines, not used for SMS (kept for phoning): participant P1"
+        in out
+    )
+    assert main(["tick", "--now", "2026-05-25T10:05+02:00"]) == 0
+    assert "(1 unreachable" in capsys.readouterr().out
+    assert main(["calls"]) == 0
+    calls = capsys.readouterr().out
+    assert "Sami\t+46812345678" in calls and "SMS not possible: landline" in calls
+    assert "Karin" not in calls
