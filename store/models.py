@@ -82,7 +82,7 @@ class Programme(Base):
     target_women_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # at most this many follow-ups start per local day, oldest match first, so a large backlog
     # is spread over days instead of flooding the providers (and the coordinators) at once
-    daily_cap: Mapped[int] = mapped_column(Integer, default=500, server_default="500")
+    daily_cap: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
 
 
 class ApiKey(Base):

@@ -30,7 +30,7 @@ CHASE_OPTIONS: dict[str, tuple[str, int, int]] = {
         100_000,
     ),
     "daily-cap": (
-        "at most this many follow-ups start on one local day, oldest match first (default 500)",
+        "at most this many follow-ups start on one local day, oldest match first (default 1000)",
         1,
         1_000_000,
     ),

@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("programme", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("daily_cap", sa.Integer(), nullable=False, server_default="500")
+            sa.Column("daily_cap", sa.Integer(), nullable=False, server_default="1000")
         )
     with op.batch_alter_table("followup", schema=None) as batch_op:
         batch_op.add_column(sa.Column("asked_at", store.models.UTCDateTime(), nullable=True))
