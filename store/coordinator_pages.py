@@ -48,6 +48,8 @@ async def week(
             FollowUp.programme_id == programme_id,
             FollowUp.started_at >= start,
             FollowUp.started_at < end,
+            # asked means a question went out; one waiting for a channel is not asked yet
+            FollowUp.asked_at.is_not(None),
         )
     )
     answered_rows = await session.execute(
