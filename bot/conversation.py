@@ -10,8 +10,10 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import InboundMessage
@@ -22,13 +24,31 @@ from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages.render import Catalogue, Rendered
-from store import answers, followups, greetings, inbox, outbox, participants
-from store.models import FollowUp, Greeting, InboxEvent, OutboxMessage, Participant, Programme
+from store import answers, followups, greetings, inbox, notes, outbox, participants
+from store.models import (
+    FollowUp,
+    Greeting,
+    InboxEvent,
+    Match,
+    OutboxMessage,
+    Participant,
+    Programme,
+)
 from store.photos import PhotoRejected, PhotoStore, StoredPhoto
-from store.vocabulary import OPEN_FOLLOWUP, PROMPTS, FollowUpStatus, InboxOutcome, MessageKind
+from store.vocabulary import (
+    NOTE_OUTCOMES,
+    OPEN_FOLLOWUP,
+    PROMPTS,
+    FollowUpStatus,
+    InboxOutcome,
+    MessageKind,
+)
 
 log = logging.getLogger(__name__)
 MAX_SMS_PARTS = 2
+# a message of a follow-up that waited longer than this in the outbox is rendered again before
+# it goes (its links and the weeks since the fika would be out of date) or dropped
+VALIDITY = timedelta(days=1)
 # the messages that ask a question with options: in an e-mail each option is a one-click link
 ASKS = frozenset(
     {MessageKind.QUESTION, MessageKind.REPROMPT, MessageKind.REMINDER, MessageKind.CONSENT}
@@ -74,7 +94,9 @@ class Conversation:
         followup.channel = channel
         followup.started_at = now
         followup.last_message_at = now
-        await self._say(session, followup, participant, turn.say, channel, address, now)
+        await self._say(
+            session, followup, participant, turn.say, channel, address, now, unprompted=True
+        )
         return FollowUpStatus.ACTIVE
 
     async def failed_for_good(
@@ -109,7 +131,9 @@ class Conversation:
         step = followup.step or survey.steps[0]
         first = step == survey.steps[0] and followup.step == survey.steps[0]
         says = self.dialogue.prompt(survey, step, first=first)
-        await self._say(session, followup, participant, says, channel, address, now)
+        await self._say(
+            session, followup, participant, says, channel, address, now, unprompted=True
+        )
         return f"moved to {channel}"
 
     async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
@@ -125,7 +149,9 @@ class Conversation:
             for s in says
         )
         followup.last_message_at = now
-        await self._say(session, followup, participant, says, channel, address, now)
+        await self._say(
+            session, followup, participant, says, channel, address, now, unprompted=True
+        )
         return True
 
     async def ask_on_next_channel(
@@ -147,7 +173,9 @@ class Conversation:
         channel, address = reach[0]
         followup.channel = channel
         followup.last_message_at = now
-        await self._say(session, followup, participant, says, channel, address, now)
+        await self._say(
+            session, followup, participant, says, channel, address, now, unprompted=True
+        )
         return channel
 
     def _open_prompt(self, followup: FollowUp, first: bool = False) -> tuple[Say, ...]:
@@ -189,6 +217,13 @@ class Conversation:
         else:
             outcome = await self._act(session, event, message, now)
         event.outcome = outcome
+        if outcome in NOTE_OUTCOMES and event.text.strip():
+            # nothing a participant says is lost: words that became no answer are kept to read
+            programme_id = None
+            if event.participant_id is not None:
+                person = await session.get_one(Participant, event.participant_id)
+                programme_id = person.programme_id
+            notes.keep(session, event, programme_id, outcome, now)
         log.info("inbound %s event %s: %s", message.channel, event.id, outcome)
         return outcome
 
@@ -207,10 +242,15 @@ class Conversation:
         plain = message.button_value is None and not message.photos
         if plain and (is_stop(message.text) or is_start(message.text)):
             stop = is_stop(message.text)
-            await self._opt(session, participant, stop, message, followup, now)
+            await self._opt(session, participant, candidates, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
         if followup is None:
-            return InboxOutcome.NO_OPEN_FOLLOWUP
+            expired = await followups.latest_expired(session, [p.id for p in candidates])
+            if expired is None:
+                return InboxOutcome.NO_OPEN_FOLLOWUP
+            person = next(p for p in candidates if p.id == expired.participant_id)
+            event.participant_id = person.id
+            return await self._late(session, event, message, person, expired, now)
         event.followup_id = followup.id
         others = [p.id for p in candidates if p.id != followup.participant_id]
         if others and await followups.any_active(session, others):
@@ -251,8 +291,16 @@ class Conversation:
         plain = message.button_value is None and not message.photos
         if plain and (is_stop(message.text) or is_start(message.text)):
             stop = is_stop(message.text)
-            await self._opt(session, participant, stop, message, followup, now)
+            # everyone on the address the reply names: a family may share one mailbox
+            sharing = (
+                await participants.at_address(session, "email", participant.email)
+                if message.channel == "email" and participant.email
+                else ()
+            )
+            await self._opt(session, participant, sharing, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
+        if followup.status == FollowUpStatus.EXPIRED:
+            return await self._late(session, event, message, participant, followup, now)
         if followup.status not in OPEN_FOLLOWUP:
             return InboxOutcome.NO_OPEN_FOLLOWUP
         event.followup_id = followup.id
@@ -263,6 +311,52 @@ class Conversation:
         )
         turn = self.dialogue.respond(survey, state, incoming)
         return await self._apply(session, followup, participant, event, message, turn, now)
+
+    async def _late(
+        self,
+        session: AsyncSession,
+        event: InboxEvent,
+        message: InboundMessage,
+        participant: Participant,
+        followup: FollowUp,
+        now: datetime,
+    ) -> InboxOutcome:
+        """A reply after the follow-up expired: what it answers is recorded (marked late) and
+        thanked, and the person leaves the call list; anything else is kept as a note."""
+        event.followup_id = followup.id
+        survey = self.book.surveys[followup.survey]
+        state = State(followup.step or survey.steps[0], followup.resume_step, followup.reprompted)
+        incoming = Incoming(
+            message.text, message.button_value, len(message.photos), participant.language
+        )
+        turn = self.dialogue.respond(survey, state, incoming)
+        if not turn.answers:
+            return InboxOutcome.NO_OPEN_FOLLOWUP
+        for question, value in turn.answers:
+            await answers.record(
+                session,
+                followup_id=followup.id,
+                question=question,
+                value=value,
+                raw_text=message.text if message.button_value is None else message.button_value,
+                channel=message.channel,
+                inbox_id=event.id,
+                now=now,
+                late=True,
+            )
+        # the call list holds expired follow-ups: one that was answered is done, late or not
+        followup.status = FollowUpStatus.DONE
+        followup.last_message_at = now
+        await self._say(
+            session,
+            followup,
+            participant,
+            (Say(MessageKind.THANKS),),
+            message.channel,
+            message.sender,
+            now,
+        )
+        return InboxOutcome.LATE_ANSWER
 
     async def answer_directly(
         self,
@@ -437,20 +531,26 @@ class Conversation:
         self,
         session: AsyncSession,
         participant: Participant,
+        sharing: Sequence[Participant],
         stop: bool,
         message: InboundMessage,
         followup: FollowUp | None,
         now: datetime,
     ) -> None:
-        if stop:
-            participant.opted_out_at = now
-            # nothing already queued may go out after a stop, on any channel
-            await outbox.cancel_pending(session, participant.id, "participant opted out")
-        else:
-            participant.opted_out_at = None
-            # a start that arrived on a channel proves the channel works again (an SMS number
-            # Twilio refused as unsubscribed, 21610, is open once its owner texts START)
-            participant.revive(message.channel)
+        """A STOP or START from an address is for everyone reached there (a family's shared
+        phone, mailbox or chat is one recipient); it is confirmed once, naming none of them."""
+        everyone = {p.id: p for p in (participant, *sharing)}
+        for person in everyone.values():
+            if stop:
+                person.opted_out_at = person.opted_out_at or now
+                # nothing already queued may go out after a stop, on any channel
+                await outbox.cancel_pending(session, person.id, "participant opted out")
+            else:
+                person.opted_out_at = None
+                # a start that arrived on a channel proves the channel works again (an SMS
+                # number Twilio refused as unsubscribed, 21610, is open once its owner texts
+                # START)
+                person.revive(message.channel)
         kind = MessageKind.OPTED_OUT if stop else MessageKind.OPTED_IN
         await self._say(
             session, followup, participant, (Say(kind),), message.channel, message.sender, now
@@ -524,40 +624,12 @@ class Conversation:
         channel: str,
         address: str,
         now: datetime,
+        unprompted: bool = False,
     ) -> None:
-        if not says:
-            return
-        programme = await session.get_one(Programme, participant.programme_id)
-        partner = await self.partners(session, followup) if followup is not None else ""
+        """Write what is said into the outbox; `unprompted` when we write first (a start, a
+        reminder, the next channel), not in answer to what the participant just sent."""
         for say in says:
-            params: dict[str, object] = {
-                "programme": programme.name,
-                "first_name": participant.first_name,
-            }
-            # each kind takes exactly its own parameters; the renderer refuses others
-            if say.kind == MessageKind.QUESTION:
-                params.update(
-                    question=say.question, options=say.options, first=say.first, partner=partner
-                )
-            elif say.kind in (MessageKind.REPROMPT, MessageKind.REMINDER):
-                params.update(question=say.question, options=say.options)
-            elif say.kind == MessageKind.CONSENT:
-                params["options"] = say.options
-            elif say.kind == MessageKind.THANKS_GREETING:
-                params["consent"] = say.consent
-            elif say.kind == MessageKind.ANSWERED_FOR:
-                params["partner"] = partner
-            extra = self._link_params(say, followup, channel, now)
-            params.update(extra)
-            if say.kind == MessageKind.QUESTION:
-                rendered = await self._render_question(session, participant, channel, params, now)
-            else:
-                rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
-            if channel == "sms" and extra and sms_segments.segments(rendered.text) > MAX_SMS_PARTS:
-                # a long public address would make a third SMS part: the link is left out
-                for key in extra:
-                    params.pop(key)
-                rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
+            payload = await self._payload(session, followup, participant, say, channel, now)
             outbox.enqueue(
                 session,
                 programme_id=participant.programme_id,
@@ -568,16 +640,98 @@ class Conversation:
                 language=participant.language,
                 kind=say.kind,
                 question=say.question,
-                payload={
-                    "text": rendered.text,
-                    "subject": rendered.subject,
-                    "html": rendered.html,
-                    "rtl": rendered.rtl,
-                    "buttons": [asdict(b) for b in rendered.buttons],
-                    **self._mail_headers(followup, participant, channel, now),
-                },
+                payload=payload,
                 now=now,
+                unprompted=unprompted,
+                valid_until=now + VALIDITY if followup is not None else None,
             )
+
+    async def _payload(
+        self,
+        session: AsyncSession,
+        followup: FollowUp | None,
+        participant: Participant,
+        say: Say,
+        channel: str,
+        now: datetime,
+    ) -> dict[str, object]:
+        """One message rendered for the outbox, with the links and headers valid at `now`."""
+        programme = await session.get_one(Programme, participant.programme_id)
+        partner = await self.partners(session, followup) if followup is not None else ""
+        params: dict[str, object] = {
+            "programme": programme.name,
+            "first_name": participant.first_name,
+        }
+        # each kind takes exactly its own parameters; the renderer refuses others
+        if say.kind == MessageKind.QUESTION:
+            params.update(
+                question=say.question, options=say.options, first=say.first, partner=partner
+            )
+            if say.first and followup is not None:
+                params["weeks"] = await self._weeks_since_fika(session, followup, programme, now)
+        elif say.kind in (MessageKind.REPROMPT, MessageKind.REMINDER):
+            params.update(question=say.question, options=say.options)
+        elif say.kind == MessageKind.CONSENT:
+            params["options"] = say.options
+        elif say.kind == MessageKind.THANKS_GREETING:
+            params["consent"] = say.consent
+        elif say.kind == MessageKind.ANSWERED_FOR:
+            params["partner"] = partner
+        extra = self._link_params(say, followup, channel, now)
+        params.update(extra)
+        if say.kind == MessageKind.QUESTION:
+            rendered = await self._render_question(session, participant, channel, params, now)
+        else:
+            rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
+        if channel == "sms" and extra and sms_segments.segments(rendered.text) > MAX_SMS_PARTS:
+            # a long public address would make a third SMS part: the link is left out
+            for key in extra:
+                params.pop(key)
+            rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
+        return {
+            "text": rendered.text,
+            "subject": rendered.subject,
+            "html": rendered.html,
+            "rtl": rendered.rtl,
+            "buttons": [asdict(b) for b in rendered.buttons],
+            # what a re-rendering needs to say the same again (`refresh`)
+            "first": say.first,
+            **self._mail_headers(followup, participant, channel, now),
+        }
+
+    async def _weeks_since_fika(
+        self, session: AsyncSession, followup: FollowUp, programme: Programme, now: datetime
+    ) -> int:
+        """How many whole weeks ago the first fika really was, in the programme's zone."""
+        matched_on = await session.scalar(
+            select(Match.matched_on).where(Match.id == followup.match_id)
+        )
+        if matched_on is None:
+            return 3
+        today = now.astimezone(ZoneInfo(programme.timezone)).date()
+        return max((today - matched_on).days // 7, 1)
+
+    async def refresh(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> bool:
+        """A prompt waited past its validity: render it again as it would be written now
+        (current links, headers, reply address, how long ago the fika was) and keep it valid
+        a while longer; False when it is not worth sending any more (the caller cancels it)."""
+        if row.followup_id is None:
+            return True
+        followup = await session.get_one(FollowUp, row.followup_id)
+        participant = await session.get_one(Participant, row.participant_id)
+        survey = self.book.surveys[followup.survey]
+        if row.question is not None and row.question != followup.step:
+            return False
+        options = self.dialogue.options_for(survey, row.question) if row.question else ()
+        say = Say(
+            MessageKind(row.kind),
+            question=row.question,
+            options=options,
+            first=bool(row.payload.get("first")),
+        )
+        row.payload = await self._payload(session, followup, participant, say, row.channel, now)
+        row.valid_until = now + VALIDITY
+        return True
 
     def _link_params(
         self, say: Say, followup: FollowUp | None, channel: str, now: datetime

@@ -111,6 +111,7 @@ class App:
             {name: TokenBucket(rates.get(name, 10.0)) for name in self.channels},
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
             on_failure=self.conversation.failed_for_good,
+            refresh=self.conversation.refresh,
         )
 
     def channel_context(self, clock: Callable[[], datetime] = utc_now) -> ChannelContext:

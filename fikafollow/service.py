@@ -93,6 +93,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
                 questions,
                 mailer=mailer,
                 review_link=app.review_link(now),
+                configured=list(app.channels),
             )
         except Exception:
             log.exception("digest job failed")

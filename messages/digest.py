@@ -69,6 +69,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "social": "Sociala medier",
         "approve": "Godkänn",
         "reject": "Avslå",
+        "not_reachable": "Ännu inte nåbara",
+        "not_configured": "inte inställd",
+        "notes": "Ord att läsa",
+        "late": "sent",
     },
     "en": {
         "subject": "Weekly digest %(programme)s, week %(week)s",
@@ -119,6 +123,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "social": "Social media",
         "approve": "Approve",
         "reject": "Reject",
+        "not_reachable": "Not yet reachable",
+        "not_configured": "not configured",
+        "notes": "Words to read",
+        "late": "late",
     },
 }
 # each language folder names its language in Swedish and English

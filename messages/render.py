@@ -48,7 +48,8 @@ REQUIRED_PARAMS: Mapping[str, frozenset[str]] = {
 }
 OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     # telegram_link: a deep link for someone who chose Telegram but has not opened the bot yet
-    "question": {"first": False, "link_urls": None, "telegram_link": None},
+    # weeks: how long ago the first fika really was, whenever the follow-up actually starts
+    "question": {"first": False, "link_urls": None, "telegram_link": None, "weeks": 3},
     "reprompt": {"link_urls": None},
     "greeting_invite": {"upload_url": None},
     # the consent question is always called "consent"; accepted so a caller may pass it as for

@@ -9,7 +9,7 @@ week's digest rather than sending it twice; `fikafollow digest --out` can always
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import ChannelError
 from messages.digest import DigestRenderer, RenderedDigest
 from scheduler.digest_mail import DigestMailer
-from store import digests
+from store import digests, followups, notes
 from store.calls import by_language, call_list
 from store.models import Coordinator, Programme
 from store.outcomes import (
@@ -90,6 +90,7 @@ async def digest_context(
     due: datetime,
     questions: list[str],
     review_link: ReviewLink | None = None,
+    configured: Collection[str] = (),
 ) -> dict[str, Any]:
     """Everything one coordinator's digest shows: the week is the seven days before `due`;
     "so far" is the programme until `due`. Only this coordinator's programme is read."""
@@ -172,6 +173,13 @@ async def digest_context(
             for g in greetings
         ],
         "problems": problems,
+        # words that became no answer, the start of each: the whole is in the web app
+        "notes": await notes.listing(session, pid, since=start, until=due, limit=100),
+        # follow-ups whose question never went out: (channel, how many, whether it is set up)
+        "waiting": [
+            (channel, n, channel in configured)
+            for channel, n in sorted((await followups.waiting(session, pid)).items())
+        ],
         "csv_rows": [[spreadsheet_safe(cell) for cell in row] for row in rows],
     }
 
@@ -192,6 +200,7 @@ async def run_digests(
     mailer: DigestMailer | None = None,
     out_dir: Path | None = None,
     review_link: ReviewLink | None = None,
+    configured: Collection[str] = (),
 ) -> DigestResult:
     """Render each coordinator's latest due digest; write it to `out_dir` and/or send it with
     `mailer` (sending claims the week first, so each goes out once)."""
@@ -209,7 +218,7 @@ async def run_digests(
         async with sessions() as session:
             programme = await session.get_one(Programme, coordinator.programme_id)
             context = await digest_context(
-                session, coordinator, programme, due, questions, review_link
+                session, coordinator, programme, due, questions, review_link, configured
             )
         digest = renderer.render(coordinator.language, context)
         stem = f"digest-{coordinator.programme_id}-{coordinator.id}-{context['start']}"

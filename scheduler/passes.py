@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation import Conversation
 from store import followups, programmes
-from store.models import Programme
+from store.models import FollowUp, Programme
 from store.programmes import send_window
+from store.timing import local_midnight
 from store.vocabulary import ChaseStage, FollowUpStatus
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ class DispatchResult:
     opted_out: int = 0
 
 
-async def _programmes_awake(session: AsyncSession, now: datetime) -> list[str]:
-    return [p.id for p in await programmes.listing(session) if not send_window(p).is_quiet(now)]
+async def _programmes_awake(session: AsyncSession, now: datetime) -> list[Programme]:
+    return [p for p in await programmes.listing(session) if not send_window(p).is_quiet(now)]
 
 
 async def dispatch_due(
@@ -46,7 +47,7 @@ async def dispatch_due(
             awake = await _programmes_awake(session, now)
             if not awake:
                 return result
-            claimed = await followups.claim_due(session, awake, now, batch)
+            claimed = await _claim_within_caps(session, awake, now, batch)
             if not claimed:
                 return result
             for followup in claimed:
@@ -58,6 +59,27 @@ async def dispatch_due(
                 else:
                     result.opted_out += 1
         log.info("dispatch at %s: %s follow-ups claimed", now.isoformat(), len(claimed))
+
+
+async def _claim_within_caps(
+    session: AsyncSession, awake: list[Programme], now: datetime, batch: int
+) -> list[FollowUp]:
+    """Claim due follow-ups, each programme only up to what is left of its daily cap today (a
+    large backlog is spread over days, the earliest due -- the oldest match -- first)."""
+    claimed: list[FollowUp] = []
+    for programme in awake:
+        today = local_midnight(send_window(programme), now)
+        room = programme.daily_cap - await followups.started_since(session, programme.id, today)
+        if room <= 0:
+            continue
+        got = sorted(
+            await followups.claim_due(session, [programme.id], now, min(batch, room)),
+            key=lambda f: (f.due_at, f.id),
+        )
+        # the claim's LIMIT is not a promise on every planner: the cap is held here
+        await followups.unclaim(session, [f.id for f in got[room:]])
+        claimed += got[:room]
+    return claimed
 
 
 @dataclass

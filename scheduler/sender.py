@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Button, Channel, ChannelError, OutgoingMessage, TemporaryError
 from scheduler.rate_limit import TokenBucket
+from scheduler.timeliness import Refresh, delivered, hold_back_untimely
 from store import outbox
 from store.models import OutboxMessage
 from store.vocabulary import OUT_OF_ATTEMPTS
@@ -81,8 +82,10 @@ class Sender:
         policy: RetryPolicy,
         batch: int = 50,
         on_failure: OnFailure | None = None,
+        refresh: Refresh | None = None,
     ) -> None:
         self.on_failure = on_failure
+        self.refresh = refresh
         self.sessions = sessions
         self.channels = channels
         self.buckets = buckets
@@ -115,6 +118,7 @@ class Sender:
             async with self.sessions.begin() as session:
                 claimed = await outbox.claim(session, name, clock(), size)
                 rows = await outbox.hold_back_opted_out(session, claimed)
+                rows = await hold_back_untimely(session, rows, clock(), self.refresh)
             if not claimed:
                 break
             await self._send_batch(name, rows, clock, result)
@@ -190,4 +194,5 @@ class Sender:
             return
         async with self.sessions.begin() as session:
             await outbox.mark_sent(session, row.id, sent.provider_id, clock())
+            await delivered(session, row, clock())
         result.sent += 1

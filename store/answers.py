@@ -20,6 +20,7 @@ async def record(
     channel: str,
     inbox_id: int | None,
     now: datetime,
+    late: bool = False,
 ) -> Answer:
     """Store the answer, or change the one given before: whatever came last counts, with the
     words and the channel it came in (`inbox_id` None for one not received as a message, such
@@ -31,7 +32,7 @@ async def record(
         answer = Answer(followup_id=followup_id, question=question)
         session.add(answer)
     answer.value, answer.raw_text, answer.answered_at = value, raw_text, now
-    answer.channel, answer.inbox_id = channel, inbox_id
+    answer.channel, answer.inbox_id, answer.late = channel, inbox_id, late
     return answer
 
 

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
-from store.models import Answer, FollowUp, Match, Participant
-from store.vocabulary import FollowUpStatus
+import store.outbox
+from store.intake import is_fixed_line
+from store.models import Answer, FollowUp, Match, OutboxMessage, Participant
+from store.vocabulary import FollowUpStatus, OutboxStatus
 
 PHONE = "phone"
 # a follow-up a phone call can finish: one still asking, expired, or without a channel
@@ -31,6 +33,8 @@ class CallRow:
     participant_id: str
     match_id: str
     unanswered: tuple[str, ...]
+    # why no message could reach them, for one that was unreachable ("SMS not possible: landline")
+    reason: str = ""
 
 
 class CallError(ValueError):
@@ -48,7 +52,8 @@ async def call_list(
         .join(Match, Match.id == FollowUp.match_id)
         .where(
             FollowUp.programme_id == programme_id,
-            FollowUp.status == FollowUpStatus.EXPIRED,
+            # expired unanswered, or never reachable by message: a landline is there to phone
+            FollowUp.status.in_((FollowUpStatus.EXPIRED, FollowUpStatus.UNREACHABLE)),
             FollowUp.called_at.is_(None),
             Participant.opted_out_at.is_(None),
         )
@@ -62,6 +67,9 @@ async def call_list(
             select(Answer.followup_id, Answer.question).where(Answer.followup_id.in_(ids))
         ):
             answered.setdefault(followup_id, set()).add(question)
+    reasons = await _unreachable_reasons(
+        session, [p for f, p, _ in found if f.status == FollowUpStatus.UNREACHABLE]
+    )
     return [
         CallRow(
             language=p.language,
@@ -71,9 +79,44 @@ async def call_list(
             participant_id=p.external_id,
             match_id=m.external_id,
             unanswered=tuple(q for q in questions if q not in answered.get(f.id, set())),
+            reason=reasons.get(p.id, "") if f.status == FollowUpStatus.UNREACHABLE else "",
         )
         for f, p, m in found
     ]
+
+
+CHANNEL_LABELS = {"sms": "SMS", "email": "e-mail", "telegram": "Telegram"}
+
+
+async def _unreachable_reasons(
+    session: AsyncSession, people: Sequence[Participant]
+) -> dict[int, str]:
+    """For each person, what made each of their channels fail, from the last failed message
+    on it (the provider's reason without its code) or, for a number the import found to be a
+    landline, that."""
+    if not people:
+        return {}
+    failures: dict[tuple[int, str], str] = {}
+    for participant_id, channel, error in await session.execute(
+        select(OutboxMessage.participant_id, OutboxMessage.channel, OutboxMessage.last_error)
+        .where(
+            OutboxMessage.participant_id.in_([p.id for p in people]),
+            OutboxMessage.status == OutboxStatus.FAILED,
+        )
+        .order_by(OutboxMessage.id)
+    ):
+        failures[(participant_id, channel)] = (error or "failed").rsplit(": ", 1)[-1]
+    reasons = {}
+    for person in people:
+        parts = []
+        for channel in sorted(person.dead()):
+            why = failures.get((person.id, channel))
+            if why is None and channel == "sms" and person.phone and is_fixed_line(person.phone):
+                why = "landline"
+            if channel in CHANNEL_LABELS:
+                parts.append(f"{CHANNEL_LABELS[channel]} not possible: {why or 'failed'}")
+        reasons[person.id] = "; ".join(parts) or "no channel to ask on"
+    return reasons
 
 
 def by_language(rows: Collection[CallRow]) -> dict[str, list[CallRow]]:
@@ -126,6 +169,8 @@ async def record_call(
             now=now,
         )
     followup.called_at = now
+    # what was queued for them before the call would ask what they just said
+    await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
     if followup.status in CALLABLE:
         if len(answers) == len(CALL_ANSWERS):
             followup.status = FollowUpStatus.DONE
@@ -166,6 +211,7 @@ async def record_call_outcome(
     if outcome == "no_answer":
         return
     followup.called_at = now
+    await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
     if outcome == "wrong_number":
         dead = {c for c in person.dead_channels.split(",") if c} | {"sms", PHONE}
         person.dead_channels = ",".join(sorted(dead))

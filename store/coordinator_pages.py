@@ -20,12 +20,10 @@ from store.models import (
     InboxEvent,
     Match,
     MatchMember,
+    Note,
     OutboxMessage,
     Participant,
 )
-
-# inbox outcomes that did not become an answer and a person should read
-UNREAD_OUTCOMES = ("not_understood", "no_open_followup", "reprompted")
 
 
 @dataclass(frozen=True)
@@ -50,6 +48,8 @@ async def week(
             FollowUp.programme_id == programme_id,
             FollowUp.started_at >= start,
             FollowUp.started_at < end,
+            # asked means a question went out; one waiting for a channel is not asked yet
+            FollowUp.asked_at.is_not(None),
         )
     )
     answered_rows = await session.execute(
@@ -146,33 +146,34 @@ class WordsRow:
     text: str
     outcome: str
     received_at: datetime
+    note_id: int = 0
+    read: bool = False
 
 
 async def words_to_read(session: AsyncSession, programme_id: str) -> list[WordsRow]:
-    """Texts from the programme's participants that did not become an answer."""
+    """Notes of the programme: texts from its participants that did not become an answer,
+    the unread first."""
     rows = await session.execute(
-        select(InboxEvent, Participant)
-        .join(Participant, Participant.id == InboxEvent.participant_id)
-        .where(
-            Participant.programme_id == programme_id,
-            InboxEvent.outcome.in_(UNREAD_OUTCOMES),
-            InboxEvent.text != "",
-        )
-        .order_by(InboxEvent.received_at.desc())
+        select(Note, Participant)
+        .join(Participant, Participant.id == Note.participant_id)
+        .where(Note.programme_id == programme_id)
+        .order_by(Note.read_at.is_not(None), Note.created_at.desc())
         .limit(200)
     )
     return [
         WordsRow(
-            e.id,
+            n.inbox_id,
             p.id,
             p.first_name,
             p.language,
-            e.channel,
-            e.text,
-            e.outcome or "",
-            e.received_at,
+            n.channel,
+            n.text,
+            n.reason,
+            n.created_at,
+            note_id=n.id,
+            read=n.read_at is not None,
         )
-        for e, p in rows
+        for n, p in rows
     ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.claims import picked
@@ -84,17 +84,20 @@ async def claim_chase(
     at `now` (REMINDED: `reminder_days` after the first question; MOVED: `ladder_days`
     after the reminder), never twice on the local day that began at `today`. The claim moves them
     to that stage."""
+    # the clocks run from delivery: a question still waiting in the outbox is never chased,
+    # and a reminder that waited counts from when it went out
     if stage == ChaseStage.REMINDED:
         due = (
             (FollowUp.chase_stage == ChaseStage.ASKED)
-            & (FollowUp.started_at <= now - timedelta(days=programme.reminder_days))
-            & (FollowUp.started_at < today)
+            & (FollowUp.last_delivered_at <= now - timedelta(days=programme.reminder_days))
+            & (FollowUp.last_delivered_at < today)
         )
     elif stage == ChaseStage.MOVED:
         due = (
             (FollowUp.chase_stage == ChaseStage.REMINDED)
-            & (FollowUp.last_chased_at <= now - timedelta(days=programme.ladder_days))
-            & (FollowUp.last_chased_at < today)
+            & (FollowUp.last_delivered_at >= FollowUp.last_chased_at)
+            & (FollowUp.last_delivered_at <= now - timedelta(days=programme.ladder_days))
+            & (FollowUp.last_delivered_at < today)
         )
     else:
         raise ValueError(f"no chase stage {stage}")
@@ -124,7 +127,8 @@ async def expire_unanswered(session: AsyncSession, programme: Programme, now: da
     expired (their participants are to be phoned), or opted_out for those who asked for quiet.
     Returns how many expired."""
     cutoff = now - timedelta(days=programme.expire_days)
-    old = (FollowUp.programme_id == programme.id) & _unanswered() & (FollowUp.started_at <= cutoff)
+    # counted from the first delivered question: one that never went out is waiting, not expired
+    old = (FollowUp.programme_id == programme.id) & _unanswered() & (FollowUp.asked_at <= cutoff)
     await session.execute(
         update(FollowUp)
         .where(old, ~_reachable())
@@ -179,3 +183,68 @@ async def any_active(session: AsyncSession, participant_ids: Collection[int]) ->
         .limit(1)
     )
     return found is not None
+
+
+async def note_delivered(session: AsyncSession, followup_id: int, now: datetime) -> None:
+    """A provider accepted a question of this follow-up: its clocks run from now."""
+    await session.execute(
+        update(FollowUp)
+        .where(FollowUp.id == followup_id)
+        .values(asked_at=func.coalesce(FollowUp.asked_at, now), last_delivered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def waiting(session: AsyncSession, programme_id: str | None = None) -> dict[str, int]:
+    """Follow-ups that are asking but whose question never went out (their channel is not
+    configured, or nothing could be delivered yet), by the channel they wait for."""
+    which = (
+        (FollowUp.status == FollowUpStatus.ACTIVE)
+        & FollowUp.asked_at.is_(None)
+        # someone a coordinator phoned is reached
+        & FollowUp.called_at.is_(None)
+    )
+    if programme_id is not None:
+        which = which & (FollowUp.programme_id == programme_id)
+    rows = await session.execute(
+        select(FollowUp.channel, func.count()).where(which).group_by(FollowUp.channel)
+    )
+    return {channel or "": count for channel, count in rows}
+
+
+async def latest_expired(
+    session: AsyncSession, participant_ids: Collection[int]
+) -> FollowUp | None:
+    """The most recently started follow-up of these people that expired unanswered: a late
+    reply answers it."""
+    return await session.scalar(
+        select(FollowUp)
+        .where(
+            FollowUp.participant_id.in_(participant_ids),
+            FollowUp.status == FollowUpStatus.EXPIRED,
+        )
+        .order_by(FollowUp.started_at.desc(), FollowUp.id.desc())
+        .limit(1)
+    )
+
+
+async def started_since(session: AsyncSession, programme_id: str, since: datetime) -> int:
+    """How many follow-ups of the programme started at or after `since` (the daily cap)."""
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(FollowUp)
+            .where(FollowUp.programme_id == programme_id, FollowUp.started_at >= since)
+        )
+    ) or 0
+
+
+async def unclaim(session: AsyncSession, ids: Collection[int]) -> None:
+    """Give claimed follow-ups back to be started another time (past a daily cap)."""
+    if ids:
+        await session.execute(
+            update(FollowUp)
+            .where(FollowUp.id.in_(list(ids)), FollowUp.status == FollowUpStatus.CLAIMED)
+            .values(status=FollowUpStatus.SCHEDULED)
+            .execution_options(synchronize_session=False)
+        )

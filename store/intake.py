@@ -7,9 +7,9 @@ importing the same rows twice changes nothing.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -86,6 +86,8 @@ class IntakeResult:
     followups_created: int = 0
     followups_moved: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # participants whose phone is a landline: not used for SMS, kept for phoning
+    landlines: list[str] = field(default_factory=list)
 
     @property
     def changed_anything(self) -> bool:
@@ -170,6 +172,13 @@ def _phone(raw: str, region: str, errors: list[str]) -> str | None:
         errors.append("phone is not a valid number (check the digits and the country code)")
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_fixed_line(phone: str) -> bool:
+    """Whether the E.164 number is a landline by its numbering plan (not one that may be
+    either, as some countries' numbers are)."""
+    number = phonenumbers.parse(phone, None)
+    return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def _email(raw: str, errors: list[str]) -> str | None:
@@ -304,6 +313,28 @@ def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
     return rows, errors
 
 
+def check_dates(
+    rows: Sequence[Row], today: date, max_age_days: int, accept_old: bool
+) -> list[RowError]:
+    """A first meeting in the future is a mistake; one older than `max_age_days` is most often
+    one too (a year typed wrong, an old sheet), unless the importer says they mean it: its
+    follow-up would start at once and ask about a fika long ago."""
+    errors = []
+    oldest = today - timedelta(days=max_age_days)
+    for row in rows:
+        if row.matched_on > today:
+            errors.append(RowError(row.where, f"matched_on {row.matched_on} is in the future"))
+        elif row.matched_on < oldest and not accept_old:
+            errors.append(
+                RowError(
+                    row.where,
+                    f"matched_on {row.matched_on} is more than {max_age_days} days ago "
+                    "(give --accept-old to import it anyway)",
+                )
+            )
+    return errors
+
+
 async def apply(
     session: AsyncSession,
     programme: Programme,
@@ -352,6 +383,10 @@ async def apply(
                 setattr(person, key, value)
             person.updated_at = now
             result.participants_changed += 1
+        if row.phone and is_fixed_line(row.phone) and not person.is_dead("sms"):
+            # a landline cannot take an SMS, but a coordinator can phone it: kept, not for SMS
+            person.mark_dead("sms")
+            result.landlines.append(row.participant_id)
         people[row.participant_id] = person
     await session.flush()
 

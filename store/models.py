@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,6 +80,9 @@ class Programme(Base):
     target_individual: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     target_family: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     target_women_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # at most this many follow-ups start per local day, oldest match first, so a large backlog
+    # is spread over days instead of flooding the providers (and the coordinators) at once
+    daily_cap: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
 
 
 class ApiKey(Base):
@@ -182,6 +186,11 @@ class FollowUp(Base):
     last_chased_at: Mapped[datetime | None]
     # a coordinator phoned about this expired follow-up; it leaves the call list
     called_at: Mapped[datetime | None]
+    # the clocks run from delivery, not from queueing: when a provider first accepted a question
+    # of this follow-up (the expiry clock; NULL while it waits for a channel: "waiting"), and
+    # when it last accepted one (the clock of the next reminder or ladder step)
+    asked_at: Mapped[datetime | None]
+    last_delivered_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):
@@ -213,6 +222,13 @@ class OutboxMessage(Base):
     delivery_status: Mapped[str | None] = mapped_column(String(20))
     delivery_error: Mapped[str | None] = mapped_column(String(20))
     delivery_at: Mapped[datetime | None]
+    # written on our own initiative (a follow-up's start, a reminder, the next channel), not in
+    # answer to something the participant just sent: held to the send hour, quiet hours and
+    # one a local day
+    unprompted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a prompt that waited past this is rendered again (current links, headers, how long ago
+    # the fika was) or dropped by the sender; NULL: valid as long as it waits
+    valid_until: Mapped[datetime | None]
 
 
 class InboxEvent(Base):
@@ -234,6 +250,29 @@ class InboxEvent(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))
 
 
+class Note(Base):
+    """Words a participant sent that became no answer and no greeting (not understood, after
+    the last question, after expiry, from an unknown address): kept for a coordinator to read."""
+
+    __tablename__ = "note"
+    __table_args__ = (Index("ix_note_programme_read", "programme_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL for an unknown sender whose programme cannot be told
+    programme_id: Mapped[str | None] = mapped_column(ForeignKey("programme.id"))
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox.id"), unique=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followup.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    # the InboxOutcome that made it a note
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    # the answer a coordinator made of it ("met_again=yes"), if any
+    resolved_as: Mapped[str | None] = mapped_column(String(100))
+
+
 class Answer(Base):
     __tablename__ = "answer"
     __table_args__ = (UniqueConstraint("followup_id", "question"),)
@@ -246,6 +285,8 @@ class Answer(Base):
     channel: Mapped[str] = mapped_column(String(20))
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox.id"))
     answered_at: Mapped[datetime]
+    # given after the follow-up had expired: counted, but shown as late
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Greeting(Base):

@@ -44,6 +44,8 @@ def enqueue(
     question: str | None,
     payload: dict[str, Any],
     now: datetime,
+    unprompted: bool = False,
+    valid_until: datetime | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
         programme_id=programme_id,
@@ -59,6 +61,8 @@ def enqueue(
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        unprompted=unprompted,
+        valid_until=valid_until,
     )
     session.add(row)
     return row
@@ -307,3 +311,50 @@ async def failed_out_of_attempts(
         .group_by(OutboxMessage.channel)
     )
     return {channel: count for channel, count in rows}
+
+
+async def defer(session: AsyncSession, outbox_id: int, until: datetime, reason: str) -> None:
+    """Give a claimed row back, to be sent at `until`; holding back is not a failed try."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(
+            status=OutboxStatus.PENDING,
+            next_attempt_at=until,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts - 1,
+            last_error=reason,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel(session: AsyncSession, outbox_id: int, reason: str) -> None:
+    """This one row will not go out (stale, answered, phoned)."""
+    await _cancel(session, OutboxMessage.id == outbox_id, reason)
+
+
+async def cancel_for_followup(session: AsyncSession, followup_id: int, reason: str) -> None:
+    """Nothing queued for this follow-up goes out any more (the person was phoned)."""
+    await _cancel(
+        session,
+        (OutboxMessage.followup_id == followup_id) & (OutboxMessage.status == OutboxStatus.PENDING),
+        reason,
+    )
+
+
+async def sent_since(
+    session: AsyncSession, followup_id: int, participant_id: int, since: datetime
+) -> bool:
+    """Whether a message of this follow-up reached this participant's provider since `since`."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.followup_id == followup_id,
+            OutboxMessage.participant_id == participant_id,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.sent_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import (
@@ -100,7 +100,13 @@ async def outcomes(
         select(FollowUp, Participant, Match)
         .join(Participant, Participant.id == FollowUp.participant_id)
         .join(Match, Match.id == FollowUp.match_id)
-        .where(FollowUp.programme_id == programme_id, FollowUp.started_at.is_not(None))
+        # asked means a question reached a provider, or a coordinator phoned: one still waiting
+        # in the outbox for a channel is not followed up
+        .where(
+            FollowUp.programme_id == programme_id,
+            FollowUp.started_at.is_not(None),
+            or_(FollowUp.asked_at.is_not(None), FollowUp.called_at.is_not(None)),
+        )
         .order_by(FollowUp.id)
     )
     if started is not None:

@@ -48,3 +48,32 @@ class SendWindow:
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
     # round-trip through UTC so a wall time that does not exist (DST gap) lands just after it
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+
+
+def next_send_time(window: SendWindow, instant: datetime) -> datetime:
+    """When a message held back at `instant` may go: `instant` itself outside quiet hours, else
+    the send hour after this quiet period (a retry due at 23:00 goes at the next morning's send
+    hour, not at the end of the quiet hours), or the end of quiet hours if the send hour is
+    itself quiet."""
+    if not window.is_quiet(instant):
+        return instant
+    return next_day_send_time(window, instant, same_day_if_before=True)
+
+
+def next_day_send_time(
+    window: SendWindow, instant: datetime, *, same_day_if_before: bool = False
+) -> datetime:
+    """The next local day's send hour after `instant` (or today's, when it is still to come and
+    `same_day_if_before`), moved out of quiet hours."""
+    local = instant.astimezone(window.zone)
+    today = _at(local.date(), time(window.send_hour), window.zone)
+    if same_day_if_before and today > instant:
+        return window.next_allowed(today)
+    return window.next_allowed(
+        _at(local.date() + timedelta(days=1), time(window.send_hour), window.zone)
+    )
+
+
+def local_midnight(window: SendWindow, instant: datetime) -> datetime:
+    """The start of the local day `instant` falls on, in UTC."""
+    return _at(instant.astimezone(window.zone).date(), time(0), window.zone)

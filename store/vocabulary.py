@@ -118,7 +118,21 @@ class InboxOutcome(StrEnum):
     NO_OPEN_FOLLOWUP = "no_open_followup"
     LINKED = "linked"
     LINK_UNKNOWN = "link_unknown"
+    LATE_ANSWER = "late_answer"  # an answer after the follow-up expired: recorded, marked late
     # not stored: a retried webhook, or what a channel drops before the conversation sees it
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     AUTO_REPLY = "auto_reply"
+
+
+# what came in but became no answer and no greeting: kept as a note for a coordinator to read
+NOTE_OUTCOMES: frozenset[InboxOutcome] = frozenset(
+    {
+        InboxOutcome.NOT_UNDERSTOOD,
+        InboxOutcome.REPROMPTED,
+        InboxOutcome.AFTER_FINISH,
+        InboxOutcome.NO_OPEN_FOLLOWUP,
+        InboxOutcome.UNKNOWN_SENDER,
+        InboxOutcome.STALE_BUTTON,
+    }
+)

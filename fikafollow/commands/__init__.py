@@ -29,6 +29,7 @@ from fikafollow.commands import (
     import_,
     links,
     mail,
+    notes,
     outbox,
     programme,
     report,
@@ -55,6 +56,7 @@ COMMANDS = (
     programme,
     coordinator,
     calls,
+    notes,
     digest,
     report,
 )

@@ -54,7 +54,9 @@ async def cmd_calls(app: App, args: argparse.Namespace, out: TextIO) -> int:
         for r in group:
             out.write(
                 f"{r.first_name}\t{r.phone or r.email}\tparticipant {r.participant_id}\t"
-                f"match {r.match_id}\tunanswered: {', '.join(r.unanswered)}\n"
+                f"match {r.match_id}\tunanswered: {', '.join(r.unanswered)}"
+                + (f"\t{r.reason}" if r.reason else "")
+                + "\n"
             )
     return 0
 

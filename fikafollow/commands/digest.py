@@ -49,6 +49,7 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
         mailer=mailer,
         out_dir=args.out,
         review_link=app.review_link(now),
+        configured=list(app.channels),
     )
     out.write(
         f"digests: {len(result.written) // 3} written, {result.sent} sent, "

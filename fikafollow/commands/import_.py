@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from fikafollow.app import App
 from fikafollow.commands.options import Subcommands, add_programme, parse_now
@@ -25,6 +26,16 @@ def register(sub: Subcommands) -> None:
     imp.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     add_programme(imp)
     imp.add_argument("--now", help="the import's instant, ISO-8601 (default: now)")
+    imp.add_argument(
+        "--max-age-days",
+        type=int,
+        default=90,
+        metavar="N",
+        help="a first meeting more than N days ago is a row error (default 90)",
+    )
+    imp.add_argument(
+        "--accept-old", action="store_true", help="import first meetings older than that too"
+    )
     imp.set_defaults(handler=cmd_import)
 
 
@@ -34,7 +45,12 @@ async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
         data = args.file.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    if args.max_age_days < 0:
+        raise UsageError("--max-age-days must be 0 or more")
     rows, errors = intake.read_file(data, app.settings.default_region)
+    if not errors:
+        today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
+        errors = intake.check_dates(rows, today, args.max_age_days, args.accept_old)
     if errors:
         sys.stderr.write(f"{args.file}: {len(errors)} problem(s), nothing was imported:\n")
         for error in errors:
@@ -57,4 +73,9 @@ async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
         f"participants, {result.followups_created} new and {result.followups_moved} moved "
         "follow-ups\n"
     )
+    if result.landlines:
+        out.write(
+            f"{len(result.landlines)} phone number(s) are landlines, not used for SMS (kept for "
+            f"phoning): participant {', '.join(result.landlines)}\n"
+        )
     return 0

@@ -29,6 +29,11 @@ CHASE_OPTIONS: dict[str, tuple[str, int, int]] = {
         1,
         100_000,
     ),
+    "daily-cap": (
+        "at most this many follow-ups start on one local day, oldest match first (default 1000)",
+        1,
+        1_000_000,
+    ),
     "target-individual": ("the funder's target of individual matches", 0, 100_000),
     "target-family": ("the funder's target of family matches", 0, 100_000),
     "target-women-percent": (
@@ -64,7 +69,8 @@ async def cmd_list(app: App, args: argparse.Namespace, out: TextIO) -> int:
         out.write(
             f"{p.id}\t{p.name}\t{p.timezone}\tsend {p.send_hour:02}:00\tquiet {quiet}"
             f"\tremind {p.reminder_days}d, next channel {p.ladder_days}d later, "
-            f"expire {p.expire_days}d\ttargets {p.target_individual} individual, "
+            f"expire {p.expire_days}d, at most {p.daily_cap} a day"
+            f"\ttargets {p.target_individual} individual, "
             f"{p.target_family} family, {p.target_women_percent}% women\n"
         )
     return 0

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from fikafollow.app import App
 from fikafollow.commands.options import Subcommands, parse_now
-from store import outbox
+from store import followups, outbox
 
 
 def register(sub: Subcommands) -> None:
@@ -39,6 +39,16 @@ async def cmd_tick(app: App, args: argparse.Namespace, out: TextIO) -> int:
     )
     async with app.sessions() as session:
         waiting = await outbox.waiting_without_channel(session, app.channels)
+        unreached = await followups.waiting(session)
+    if unreached:
+        out.write(
+            f"waiting: {sum(unreached.values())} follow-ups not yet reachable ("
+            + ", ".join(
+                f"{name or 'no channel'} {n}" + ("" if name in app.channels else " not configured")
+                for name, n in sorted(unreached.items())
+            )
+            + "); their clocks start when a question goes out\n"
+        )
     if waiting:
         out.write(
             "waiting in the outbox for channels that are not configured: "

@@ -23,6 +23,7 @@ from store.calls import by_language, call_list
 from store.models import FollowUp, OutboxMessage, Participant, Programme
 from tests.support.dbstate import query
 from tests.support.fixed_programmes import HEADER
+from tests.support.mail_support import SmtpServer
 from tests.support.matchfiles import many_matches
 from tests.support.recording_channel import RecordingChannel
 
@@ -202,10 +203,19 @@ async def reply_as_scripted(
 
 
 def test_calls_and_call_record_through_the_command_line(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    db_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
-    path = many_matches(tmp_path / "m.csv", 3)
+    # the clocks run from delivery: the channel must be there for anyone to be chased
+    monkeypatch.setenv("FIKAFOLLOW_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("FIKAFOLLOW_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("FIKAFOLLOW_SMTP_SECURITY", "none")
+    monkeypatch.setenv("FIKAFOLLOW_MAIL_FROM", "fika@example.org")
+    path = many_matches(tmp_path / "m.csv", 3, channel="email")
     assert main(["import", str(path), "--now", "2026-05-05T12:00+02:00"]) == 0
     assert main(["programme", "set", "default", "--expire-days", "4"]) == 0
     assert main(["tick", "--now", "2026-05-25T10:05+02:00"]) == 0
@@ -333,10 +343,19 @@ def test_programme_chase_settings_and_coordinators_through_the_command_line(
 
 @pytest.mark.slow
 def test_two_tick_processes_at_once_on_postgres_remind_each_once(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
-    path = many_matches(tmp_path / "m.csv", 150)
-    environ = {**os.environ, "FIKAFOLLOW_DATABASE_URL": postgres_url}
+    path = many_matches(tmp_path / "m.csv", 150, channel="email")
+    # the clocks run from delivery: the questions must go out for reminders to fall due
+    environ = {
+        **os.environ,
+        "FIKAFOLLOW_DATABASE_URL": postgres_url,
+        "FIKAFOLLOW_SMTP_HOST": "127.0.0.1",
+        "FIKAFOLLOW_SMTP_PORT": str(smtp_server.port),
+        "FIKAFOLLOW_SMTP_SECURITY": "none",
+        "FIKAFOLLOW_MAIL_FROM": "fika@example.org",
+        "FIKAFOLLOW_RATE_EMAIL": "100000",
+    }
     command = [sys.executable, "-m", "fikafollow"]
     run = functools.partial(subprocess.run, env=environ, check=True, stdout=subprocess.DEVNULL)
     run([*command, "import", str(path), "--now", "2026-05-05T12:00+02:00"])

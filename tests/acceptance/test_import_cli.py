@@ -157,7 +157,9 @@ def test_a_changed_date_moves_followups_not_yet_sent(env: str, tmp_path: Path) -
         "(SELECT id FROM participant WHERE external_id = 'P1')",
     )
     moved = GOOD.replace("M1,2026-05-04", "M1,2026-05-11")
-    assert main(["import", str(write(tmp_path, moved, "moved.csv")), "--now", NOW]) == 0
+    # a day after the new date: a first meeting in the future is refused
+    later = "2026-05-12T12:00+02:00"
+    assert main(["import", str(write(tmp_path, moved, "moved.csv")), "--now", later]) == 0
     rows = query(
         env,
         "SELECT p.external_id, f.status, f.due_at FROM followup f "

@@ -15,7 +15,8 @@ from store import outbox
 from store.models import OutboxMessage, Participant, Programme
 from tests.support.recording_channel import RecordingChannel
 
-NOW = datetime(2026, 5, 25, 8, 0, tzinfo=UTC)
+# midday in the programme's zone (UTC): retries keep the quiet hours, tested on their own below
+NOW = datetime(2026, 5, 25, 12, 0, tzinfo=UTC)
 
 
 async def queue(app: App, count: int, channel: str = "sms") -> None:
@@ -171,3 +172,25 @@ async def test_token_bucket_pause_holds_everyone_back() -> None:
     bucket.pause(5)
     await bucket.acquire()
     assert clock[0] >= 5
+
+
+async def test_an_sms_retry_due_at_23_goes_at_the_send_hour_next_morning(app: App) -> None:
+    await queue(app, 1)
+    channel = RecordingChannel("sms")
+    channel.failures.append(TemporaryError("HTTP 503"))
+    sender = make_sender(app, channel)
+    evening = datetime(2026, 5, 25, 22, 59, 40, tzinfo=UTC)
+    # a reply written at once goes at once, night or day; its retry keeps the quiet hours
+    assert (await sender.drain(lambda: evening)).retried == 1
+    late = evening + timedelta(seconds=30)  # 23:00:10, the retry is due
+    assert (await sender.drain(lambda: late)).sent == 0
+    async with app.sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+        assert row is not None
+        assert row.status == "pending" and row.last_error == "quiet hours"
+        # the programme's send hour (10:00 by default), not the end of quiet hours (09:00)
+        assert row.next_attempt_at == datetime(2026, 5, 26, 10, 0, tzinfo=UTC)
+        assert row.attempts == 1  # holding back is not a try
+    assert (await sender.drain(lambda: datetime(2026, 5, 26, 9, 30, tzinfo=UTC))).sent == 0
+    assert (await sender.drain(lambda: datetime(2026, 5, 26, 10, 0, tzinfo=UTC))).sent == 1
+    assert [m.text for m in channel.sent] == ["message 0"]

@@ -40,7 +40,7 @@ PERMANENT_CODES: dict[int, str] = {
     21604: "no number given",
     21610: "unsubscribed (texted STOP)",
     21612: "number cannot be reached from this sender",
-    21614: "not a mobile number",
+    21614: "landline (not a mobile number)",
     30003: "unreachable handset",
     30004: "message blocked",
     30005: "unknown destination",
