@@ -74,7 +74,15 @@ def _survey_steps() -> set[str]:
     return {step for survey in data["surveys"].values() for step in survey["steps"]}
 
 
+def _first_steps() -> dict[str, str]:
+    """Each survey's first step, with the survey: only it is asked with the survey's opening."""
+    with SURVEYS.open("rb") as fileobj:
+        data = tomllib.load(fileobj)
+    return {survey["steps"][0]: name for name, survey in data["surveys"].items()}
+
+
 QUESTIONS = _surveys()
+ROLES = ("newcomer", "established")
 SURVEY_MSGIDS = {f"question.{name}" for name in QUESTIONS} | {
     f"option.{option}" for options in QUESTIONS.values() for option in options
 }
@@ -128,7 +136,11 @@ def catalogue() -> Catalogue:
 
 def test_the_survey_texts_are_listed_for_extraction() -> None:
     listed = {msgid for msgid in TEMPLATE_MSGIDS if msgid.startswith(("question.", "option."))}
-    assert listed == SURVEY_MSGIDS, "messages/templates/survey.txt must list bot/surveys.toml"
+    # a question may have a wording for one role ("question.<name>.<role>")
+    worded = {m for m in listed if m.count(".") == 2}
+    assert {m.rsplit(".", 1)[0] for m in worded} <= SURVEY_MSGIDS
+    assert {m.rsplit(".", 1)[1] for m in worded} <= set(ROLES)
+    assert listed - worded == SURVEY_MSGIDS, "messages/templates/survey.txt must list surveys.toml"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -235,14 +247,16 @@ def _links(options: tuple[str, ...]) -> dict[str, str]:
 
 def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
     """Every realistic set of parameters for a kind: each question, first or not, links or not."""
-    steps = _survey_steps()
+    firsts = _first_steps()
     for first_name, partner in _names(language):
         common: dict[str, object] = {"programme": PROGRAMME, "first_name": first_name}
         if kind == "question":
             for question, options in QUESTIONS.items():
-                # only a survey step opens a follow-up; consent comes after a photo
-                for first, links in product(
-                    (True, False) if question in steps else (False,), (False, True)
+                # only a survey's first step opens a follow-up; consent comes after a photo
+                for first, links, role in product(
+                    (True, False) if question in firsts else (False,),
+                    (False, True),
+                    (None, *ROLES),
                 ):
                     yield {
                         **common,
@@ -250,17 +264,21 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
                         "options": options,
                         "partner": partner,
                         "first": first,
+                        "role": role,
+                        **({"survey": firsts[question]} if first else {}),
                         **({"link_urls": _links(options)} if links else {}),
                     }
         elif kind in ("reprompt", "reminder"):
             for question, options in QUESTIONS.items():
-                yield {**common, "question": question, "options": options}
-                yield {
-                    **common,
-                    "question": question,
-                    "options": options,
-                    "link_urls": _links(options),
-                }
+                for role in (None, *ROLES):
+                    yield {**common, "question": question, "options": options, "role": role}
+                    yield {
+                        **common,
+                        "question": question,
+                        "options": options,
+                        "role": role,
+                        "link_urls": _links(options),
+                    }
         elif kind == "greeting_invite":
             yield common
             yield {**common, "upload_url": UPLOAD_URL}
