@@ -539,8 +539,10 @@ class Conversation:
                 params.update(
                     question=say.question, options=say.options, first=say.first, partner=partner
                 )
+                # the survey's own opening, and the wording for the participant's role
+                params.update(survey=followup.survey if followup else None, role=participant.role)
             elif say.kind in (MessageKind.REPROMPT, MessageKind.REMINDER):
-                params.update(question=say.question, options=say.options)
+                params.update(question=say.question, options=say.options, role=participant.role)
             elif say.kind == MessageKind.CONSENT:
                 params["options"] = say.options
             elif say.kind == MessageKind.THANKS_GREETING:

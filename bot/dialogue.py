@@ -15,7 +15,6 @@ from bot.replies import is_start, is_stop, normalise, parse_reply
 from bot.surveys import CONSENT, FINISHED, GREETING, NUMBER, TEXT, Survey, SurveyBook
 from store.vocabulary import InboxOutcome, MessageKind
 
-
 # an answer's stored value is short (the whole message is kept as its raw text)
 VALUE_CHARS = 20
 _NUMBER_RE = re.compile(r"\d+")

@@ -36,7 +36,37 @@ class Table:
     chart: tuple[int, tuple[int, ...]] | None = None
 
 
-def tables(programme: Programme, figures: FunderFigures, first: date, last: date) -> list[Table]:
+def answer_rows(figures: FunderFigures, order: Sequence[str] = ()) -> list[list[object]]:
+    """Every survey's answers, by question: how many gave each, as a share of those who
+    answered the question and of those the survey asked (in %)."""
+    rank = {question: i for i, question in enumerate(order)}
+    rows: list[list[object]] = []
+    keys = sorted(figures.answers, key=lambda k: (k[0], rank.get(k[1], len(rank)), k[1]))
+    for survey, question in keys:
+        counts = figures.answers[(survey, question)]
+        answered = sum(counts.values())
+        asked = figures.asked_by_survey.get(survey, 0)
+        for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            rows.append(
+                [
+                    survey,
+                    question,
+                    value,
+                    n,
+                    round(100 * n / answered) if answered else 0,
+                    round(100 * n / asked) if asked else 0,
+                ]
+            )
+    return rows
+
+
+def tables(
+    programme: Programme,
+    figures: FunderFigures,
+    first: date,
+    last: date,
+    order: Sequence[str] = (),
+) -> list[Table]:
     share = 100.0 * figures.women_newcomers / figures.newcomers if figures.newcomers else 0.0
 
     def outcome_rows(groups: dict[str, FunderRow]) -> list[list[object]]:
@@ -86,6 +116,11 @@ def tables(programme: Programme, figures: FunderFigures, first: date, last: date
             ("channel", *OUTCOME_COLUMNS),
             outcome_rows(figures.by_channel),
             chart=(0, (1, 2, 3)),
+        ),
+        Table(
+            "Answers by question",
+            ("survey", "question", "answer", "count", "% of answers", "% of asked"),
+            answer_rows(figures, order),
         ),
     ]
 

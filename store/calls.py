@@ -91,45 +91,67 @@ async def record_call(
     answers: Mapping[str, str],
     note: str,
     now: datetime,
+    surveys: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> int:
     """Store what a participant said on the phone as answers with channel `phone`; returns the
-    number of answers written. The follow-up leaves the call list."""
+    number of answers written. Each answer goes to the follow-up of the survey that asks the
+    question; that follow-up leaves the call list.
+
+    `surveys` maps each survey to its questions and their options (none: a number or words,
+    checked by the caller); without it, the three-week questions."""
+    asked = surveys if surveys is not None else {"three_weeks": CALL_ANSWERS}
+    by_survey: dict[str, dict[str, str]] = {}
     for question, value in answers.items():
-        allowed = CALL_ANSWERS.get(question)
-        if allowed is None or value not in allowed:
-            raise CallError(
-                f"{question}: {value!r} is not one of {', '.join(sorted(allowed or ()))}"
+        owner = next((name for name, questions in asked.items() if question in questions), None)
+        if owner is None:
+            known = sorted({q for questions in asked.values() for q in questions})
+            raise CallError(f"{question}: no survey asks it; known: {', '.join(known)}")
+        allowed = asked[owner][question]
+        if allowed and value not in allowed:
+            raise CallError(f"{question}: {value!r} is not one of {', '.join(sorted(allowed))}")
+        by_survey.setdefault(owner, {})[question] = value
+    found: list[tuple[FollowUp, str, dict[str, str]]] = []
+    for survey, given in by_survey.items():
+        followup = await session.scalar(
+            select(FollowUp)
+            .join(Participant, Participant.id == FollowUp.participant_id)
+            .join(Match, Match.id == FollowUp.match_id)
+            .where(
+                FollowUp.programme_id == programme_id,
+                Participant.external_id == participant_id,
+                Match.external_id == match_id,
+                FollowUp.survey == survey,
             )
-    followup = await session.scalar(
-        select(FollowUp)
-        .join(Participant, Participant.id == FollowUp.participant_id)
-        .join(Match, Match.id == FollowUp.match_id)
-        .where(
-            FollowUp.programme_id == programme_id,
-            Participant.external_id == participant_id,
-            Match.external_id == match_id,
+            .order_by(FollowUp.id.desc())
+            .limit(1)
         )
-        .order_by(FollowUp.id.desc())
-        .limit(1)
-    )
-    if followup is None:
-        raise CallError(f"no follow-up of participant {participant_id} in match {match_id}")
-    for question, value in answers.items():
-        await store.answers.record(
-            session,
-            followup_id=followup.id,
-            question=question,
-            value=value,
-            raw_text=note,
-            channel=PHONE,
-            inbox_id=None,
-            now=now,
-        )
-    followup.called_at = now
-    if followup.status in CALLABLE:
-        if len(answers) == len(CALL_ANSWERS):
+        if followup is None:
+            raise CallError(
+                f"no {survey} follow-up of participant {participant_id} in match {match_id}"
+            )
+        found.append((followup, survey, given))
+    for followup, survey, given in found:
+        for question, value in given.items():
+            await store.answers.record(
+                session,
+                followup_id=followup.id,
+                question=question,
+                value=value,
+                raw_text=note,
+                channel=PHONE,
+                inbox_id=None,
+                now=now,
+            )
+        followup.called_at = now
+        complete = len(given) == len(asked[survey])
+        if followup.status in CALLABLE:
+            if complete:
+                followup.status = FollowUpStatus.DONE
+            followup.finished_at = followup.finished_at or now
+        elif followup.status == FollowUpStatus.SCHEDULED and complete:
+            # the call asked everything before the message would have: nothing to send
             followup.status = FollowUpStatus.DONE
-        followup.finished_at = followup.finished_at or now
+            followup.finished_at = now
     return len(answers)
 
 

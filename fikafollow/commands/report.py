@@ -38,8 +38,11 @@ async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
     async with app.sessions() as session:
-        figures = await funder_figures(session, programme.id, first, last)
-    report = tables(programme, figures, first, last)
+        # the follow-up rows are the first survey's (three weeks on); answers are every survey's
+        figures = await funder_figures(
+            session, programme.id, first, last, survey=next(iter(app.book.surveys), None)
+        )
+    report = tables(programme, figures, first, last, app.questions())
     if args.format == "xlsx":
         args.out.write_bytes(to_xlsx(report))
     else:

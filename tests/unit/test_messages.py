@@ -561,3 +561,61 @@ def test_fuzzy_and_empty_entries_are_missing(tmp_path: Path) -> None:
         with pytest.raises(MissingMessage):
             custom.gettext("sv", msgid)
     assert custom.gettext("en", "goodbye") == "Have a nice day!"
+
+
+@pytest.mark.parametrize(("language", "channel"), list(product(LANGUAGES, CHANNELS)))
+def test_a_survey_opens_with_its_own_words_and_asks_in_the_role_s_words(
+    catalogue: Catalogue, language: str, channel: str
+) -> None:
+    common = {"programme": PROGRAMME, "first_name": "Amina", "partner": "Erik"}
+    first = catalogue.render(
+        "question",
+        language,
+        channel,
+        question="met_once_more",
+        options=("yes", "no"),
+        first=True,
+        survey="three_months",
+        **common,
+    )
+    assert catalogue.gettext(language, "intro.three_months", partner="Erik") in first.text
+    assert catalogue.gettext(language, "intro.first_fika", partner="Erik") not in first.text
+    # a survey without an opening of its own keeps the three-week one
+    weeks = catalogue.render(
+        "question",
+        language,
+        channel,
+        question="met_again",
+        options=("yes", "no"),
+        first=True,
+        survey="three_weeks",
+        **common,
+    )
+    assert catalogue.gettext(language, "intro.first_fika", partner="Erik") in weeks.text
+    for role, msgid in (
+        ("established", "question.practised_swedish.established"),
+        ("newcomer", "question.practised_swedish"),
+        (None, "question.practised_swedish"),
+    ):
+        asked = catalogue.render(
+            "question",
+            language,
+            channel,
+            question="practised_swedish",
+            options=("yes", "a_little", "no"),
+            role=role,
+            **common,
+        )
+        assert catalogue.gettext(language, msgid) in asked.text
+        shown = asked.text + " ".join(b.label for b in asked.buttons)
+        assert catalogue.option_label(language, "a_little") in shown
+
+
+def test_a_question_without_options_shows_no_numbers(catalogue: Catalogue) -> None:
+    common = {"programme": PROGRAMME, "first_name": "A", "partner": "B"}
+    sms = catalogue.render("question", "sv", "sms", question="met_again", options=(), **common)
+    assert catalogue.gettext("sv", "answer.number") not in sms.text
+    telegram = catalogue.render(
+        "question", "sv", "telegram", question="met_again", options=(), **common
+    )
+    assert telegram.buttons == () and catalogue.gettext("sv", "answer.tap") not in telegram.text
