@@ -63,7 +63,7 @@ class CoordinatorContext:
     mail_from: str
     survey_days: Mapping[str, int]
     default_region: str
-    questions: Sequence[str]
+    questions: Sequence[str] | Mapping[str, Sequence[str]]
     photo_dir: Path
     configured_channels: Collection[str]
     # label of an answer option in a language ("yes" → "Ja")

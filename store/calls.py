@@ -38,10 +38,15 @@ class CallError(ValueError):
 
 
 async def call_list(
-    session: AsyncSession, programme_id: str, questions: Sequence[str]
+    session: AsyncSession,
+    programme_id: str,
+    questions: Sequence[str] | Mapping[str, Sequence[str]],
 ) -> list[CallRow]:
     """Everyone whose follow-up expired without an answer and who has not been phoned yet,
-    by language (so a volunteer gets the list in the language they speak), then by name."""
+    by language (so a volunteer gets the list in the language they speak), then by name.
+
+    `questions` are the questions to list as unanswered, or each survey's questions by survey
+    (then a follow-up lists only its own survey's)."""
     rows = await session.execute(
         select(FollowUp, Participant, Match)
         .join(Participant, Participant.id == FollowUp.participant_id)
@@ -70,7 +75,13 @@ async def call_list(
             email=p.email or "",
             participant_id=p.external_id,
             match_id=m.external_id,
-            unanswered=tuple(q for q in questions if q not in answered.get(f.id, set())),
+            unanswered=tuple(
+                q
+                for q in (
+                    questions.get(f.survey, ()) if isinstance(questions, Mapping) else questions
+                )
+                if q not in answered.get(f.id, set())
+            ),
         )
         for f, p, m in found
     ]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,6 +80,10 @@ class Programme(Base):
     target_individual: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     target_family: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     target_women_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the send calendar (store/send_calendar.py): no conversation starts on Swedish holidays and
+    # eves, Sundays or Friday midday; and, set by a coordinator, not on Ramadan evenings
+    send_calendar: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ramadan_evenings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiKey(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import FollowUp, Match, MatchMember, Programme
+from store.send_calendar import SendCalendar
 from store.timing import SendWindow
 from store.vocabulary import FollowUpStatus
 
@@ -20,6 +21,9 @@ def send_window(programme: Programme) -> SendWindow:
         send_hour=programme.send_hour,
         quiet_start=programme.quiet_start,
         quiet_end=programme.quiet_end,
+        calendar=SendCalendar(
+            holidays=bool(programme.send_calendar), ramadan=bool(programme.ramadan_evenings)
+        ),
     )
 
 
@@ -62,7 +66,7 @@ async def save(
     now: datetime,
     *,
     defaults: SendWindow,
-    changes: Mapping[str, str | int],
+    changes: Mapping[str, str | int | bool],
 ) -> Programme:
     """Create the programme (with `defaults` for its timing, its id as its name) or change it;
     `changes` maps Programme's column names to their new values."""

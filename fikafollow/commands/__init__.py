@@ -20,6 +20,7 @@ from fikafollow import __version__
 from fikafollow.app import App
 from fikafollow.commands import (
     apikey,
+    calendar,
     calls,
     coordinator,
     db,
@@ -51,6 +52,7 @@ COMMANDS = (
     apikey,
     mail,
     programme,
+    calendar,
     coordinator,
     calls,
     digest,

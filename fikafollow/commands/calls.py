@@ -49,7 +49,7 @@ async def cmd_calls(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
     async with app.sessions() as session:
-        rows = await call_list(session, programme.id, app.questions())
+        rows = await call_list(session, programme.id, app.survey_questions())
     if args.format == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_HEADER)

@@ -54,6 +54,17 @@ def register(sub: Subcommands) -> None:
     )
     for option, (what, _low, _high) in CHASE_OPTIONS.items():
         pset.add_argument(f"--{option}", type=int, help=what)
+    pset.add_argument(
+        "--send-calendar",
+        choices=("on", "off"),
+        help="on: no conversation starts on Swedish public holidays and eves, Sundays or Friday"
+        " midday (`fikafollow calendar` shows them)",
+    )
+    pset.add_argument(
+        "--ramadan",
+        choices=("on", "off"),
+        help="on: nor on Ramadan evenings (from 16:00, around iftar); off by default",
+    )
     pset.add_argument("--now", help="ISO-8601; when a survey turned on is late (default: now)")
     pset.set_defaults(handler=cmd_set)
     actions.add_parser("list", help="show programmes").set_defaults(handler=cmd_list)
@@ -71,7 +82,9 @@ async def cmd_list(app: App, args: argparse.Namespace, out: TextIO) -> int:
             f"\tremind {p.reminder_days}d, next channel {p.ladder_days}d later, "
             f"expire {p.expire_days}d\ttargets {p.target_individual} individual, "
             f"{p.target_family} family, {p.target_women_percent}% women"
-            f"\tsurveys {p.surveys or '-'}\n"
+            f"\tsurveys {p.surveys or '-'}"
+            f"\tcalendar {'on' if p.send_calendar else 'off'}"
+            f"{', ramadan evenings' if p.ramadan_evenings else ''}\n"
         )
     return 0
 
@@ -98,9 +111,13 @@ def _timing(args: argparse.Namespace, settings: Settings) -> SendWindow:
     )
 
 
-def _changes(args: argparse.Namespace, timing: SendWindow) -> dict[str, str | int]:
+def _changes(args: argparse.Namespace, timing: SendWindow) -> dict[str, str | int | bool]:
     """The columns the options change, checked."""
-    changes: dict[str, str | int] = {}
+    changes: dict[str, str | int | bool] = {}
+    if args.send_calendar is not None:
+        changes["send_calendar"] = args.send_calendar == "on"
+    if args.ramadan is not None:
+        changes["ramadan_evenings"] = args.ramadan == "on"
     if args.name:
         changes["name"] = args.name
     if args.timezone:
