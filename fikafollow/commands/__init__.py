@@ -19,6 +19,7 @@ from typing import TextIO
 from fikafollow import __version__
 from fikafollow.app import App
 from fikafollow.commands import (
+    activities,
     apikey,
     calendar,
     calls,
@@ -53,6 +54,7 @@ COMMANDS = (
     mail,
     programme,
     calendar,
+    activities,
     coordinator,
     calls,
     digest,
