@@ -75,8 +75,10 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     # the consent question is always called "consent"; accepted so a caller may pass it as for
     # any other question
     "consent": {"link_urls": None, "question": "consent"},
-    "thanks_greeting": {"consent": None},
-    "thanks": {},
+    # activities: a few local activities ("name – when, where", as the coordinator wrote them)
+    # after the thank-you; nudge: for someone who has not met again, or only maybe will
+    "thanks_greeting": {"consent": None, "activities": (), "nudge": False},
+    "thanks": {"activities": (), "nudge": False},
     "opted_out": {},
     "opted_in": {},
     "photo_rejected": {},

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages.languages import codes
 from store.match_files import Table
-from store.models import Activity
+from store.models import Activity, Answer, FollowUp, Match, MatchMember, Participant
 
 COLUMNS = ("name", "for", "ages", "when", "where", "price", "languages", "link")
 KINDS = ("individual", "family", "both")
@@ -188,3 +188,32 @@ async def suggestions(
     fitting = [a for a in await listing(session, programme_id) if fits(a, kind, languages)]
     fitting.sort(key=lambda a: (not set(a.languages.split(",")) & set(languages), a.name))
     return fitting[:limit]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    activities: list[Activity]
+    nudge: bool  # they have not met again, or only maybe will
+
+
+async def for_followup(session: AsyncSession, followup: FollowUp, limit: int = 3) -> Suggestion:
+    """The activities that fit the follow-up's match (its kind, the languages of its members),
+    and whether its participant said they have not met again or only maybe will meet."""
+    match = await session.get_one(Match, followup.match_id)
+    spoken = set(
+        await session.scalars(
+            select(Participant.language)
+            .join(MatchMember, MatchMember.participant_id == Participant.id)
+            .where(MatchMember.match_id == match.id)
+        )
+    )
+    found = await suggestions(session, followup.programme_id, match.kind, spoken, limit)
+    said = dict(
+        (
+            await session.execute(
+                select(Answer.question, Answer.value).where(Answer.followup_id == followup.id)
+            )
+        ).all()
+    )
+    nudge = said.get("met_again") == "no" or said.get("will_meet_again") in ("maybe", "no")
+    return Suggestion(found, nudge)
