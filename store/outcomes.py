@@ -319,6 +319,10 @@ class FunderFigures:
     # follow-ups of each survey were asked
     answers: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     asked_by_survey: dict[str, int] = field(default_factory=dict)
+    # (survey, question) → match → the answers its members gave, for figures per pair
+    by_match: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
+    # participants by gender, whatever their role
+    genders: dict[str, int] = field(default_factory=dict)
 
 
 async def funder_figures(
@@ -360,7 +364,10 @@ async def funder_figures(
     asked = [o for o in every if survey is None or o.survey == survey]
     answers: dict[tuple[str, str], dict[str, int]] = {}
     asked_by_survey: dict[str, int] = {}
+    by_match: dict[tuple[str, str], dict[str, set[str]]] = {}
     for o in every:
+        for question, value in o.answers.items():
+            by_match.setdefault((o.survey, question), {}).setdefault(o.match_id, set()).add(value)
         asked_by_survey[o.survey] = asked_by_survey.get(o.survey, 0) + 1
         for question, value in o.answers.items():
             counts = answers.setdefault((o.survey, question), {})
@@ -402,4 +409,9 @@ async def funder_figures(
         by_channel=dict(sorted(by_channel.items())),
         answers=answers,
         asked_by_survey=asked_by_survey,
+        by_match=by_match,
+        genders={
+            g: sum(1 for p in people if (p.gender or "unknown") == g)
+            for g in sorted({p.gender or "unknown" for p in people})
+        },
     )
