@@ -537,6 +537,27 @@ class Conversation:
         someone who has not met again); in an SMS only as many as fit in two parts."""
         suggestion = await activities.for_followup(session, followup)
         lines = [activity_line(a) for a in suggestion.activities]
+        if channel == "sms" and lines and self.links is not None:
+            whole = self.catalogue.render(
+                kind,
+                participant.language,
+                channel,
+                activities=tuple(lines),
+                nudge=suggestion.nudge,
+                **params,
+            )
+            if sms_segments.segments(whole.text) <= MAX_SMS_PARTS:
+                return whole
+            # no room for the list: a link to a page with it, in their language
+            linked = self.catalogue.render(
+                kind,
+                participant.language,
+                channel,
+                activities_url=self.links.activities_url(followup.id),
+                **params,
+            )
+            if sms_segments.segments(linked.text) <= MAX_SMS_PARTS:
+                return linked
         for count in range(len(lines), -1, -1):
             rendered = self.catalogue.render(
                 kind,

@@ -77,8 +77,14 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "consent": {"link_urls": None, "question": "consent"},
     # activities: a few local activities ("name – when, where", as the coordinator wrote them)
     # after the thank-you; nudge: for someone who has not met again, or only maybe will
-    "thanks_greeting": {"consent": None, "activities": (), "nudge": False},
-    "thanks": {"activities": (), "nudge": False},
+    # activities_url: instead of the list, a page with it (an SMS without room for it)
+    "thanks_greeting": {
+        "consent": None,
+        "activities": (),
+        "nudge": False,
+        "activities_url": None,
+    },
+    "thanks": {"activities": (), "nudge": False, "activities_url": None},
     "opted_out": {},
     "opted_in": {},
     "photo_rejected": {},

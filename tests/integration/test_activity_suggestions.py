@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 
+from bot.answer_pages import PageContext, answer_routes
 from bot.channels.base import InboundMessage
 from bot.channels.sms.segments import segments
+from bot.web import WebContext, create_web_app
 from fikafollow.app import App
+from fikafollow.config import Settings
 from messages.render import default_catalogue
 from scheduler.passes import dispatch_due
 from store import activities, intake
@@ -111,3 +115,41 @@ async def test_a_family_gets_family_activities_and_a_pair_not_met_gets_the_nudge
     assert catalogue.gettext("sv", "activities.nudge") in text
     assert "Drop-in-fotboll" in text and "Familjelördag" in text and "Yoga" not in text
     assert segments(text) <= 2, text
+
+
+async def test_an_sms_without_room_for_the_list_links_to_the_page_in_their_language(
+    settings: Settings,
+) -> None:
+    linked = App(
+        settings.model_copy(update={"public_url": "http://127.0.0.1:8765", "secret_key": "s" * 32})
+    )
+    await linked.start()
+    try:
+        await setup(linked)
+        for text in ("2", "2", "ኣይፋል"):
+            await say(linked, "+46701234503", text)
+        text = await last_text(linked, "+46701234503", "thanks")
+        assert "Drop-in-fotboll" not in text and segments(text) <= 2, text
+        url = text.rsplit(" ", 1)[1]
+        assert url.startswith("http://127.0.0.1:8765/activities/")
+        assert default_catalogue().gettext("ti", "activities.link", url=url) in text
+        links = linked.links
+        assert links is not None
+        web = create_web_app(
+            WebContext(linked.sessions, linked.book.days(), "SE", lambda: DUE),
+            # the pages at the test's clock (serve's run at the real one)
+            answer_routes(PageContext(linked.sessions, linked.conversation, links, lambda: DUE)),
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=web), base_url="http://127.0.0.1:8765"
+        ) as client:
+            page = await client.get(url.removeprefix("http://127.0.0.1:8765"))
+            assert page.status_code == 200
+            assert 'lang="ti"' in page.text
+            assert "Familjelördag (lördagar 10, Biblioteket, gratis)" in page.text
+            assert "Drop-in-fotboll" in page.text and "Yoga" not in page.text
+            assert default_catalogue().gettext("ti", "activities.nudge") in page.text
+            forged = await client.get("/activities/1.AAAAAAAAAAA")
+            assert forged.status_code == 404
+    finally:
+        await linked.close()
