@@ -138,7 +138,7 @@ async def record_call(
         )
         if followup is None:
             raise CallError(
-                f"no {survey} follow-up of participant {participant_id} in match {match_id}"
+                f"no follow-up of participant {participant_id} in match {match_id} ({survey})"
             )
         found.append((followup, survey, given))
     for followup, survey, given in found:
