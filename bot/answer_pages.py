@@ -20,11 +20,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.conversation import Conversation
-from bot.links import ANSWER, LINK_LIFETIME, UNSUBSCRIBE, UPLOAD, BadLink, LinkClaim, LinkMaker
+from bot.conversation import Conversation, activity_line
+from bot.links import (
+    ACTIVITIES,
+    ANSWER,
+    LINK_LIFETIME,
+    UNSUBSCRIBE,
+    UPLOAD,
+    BadLink,
+    LinkClaim,
+    LinkMaker,
+)
 from bot.surveys import CONSENT
 from messages.render import Catalogue
-from store import answers, greetings
+from store import activities, answers, greetings
 from store.models import FollowUp, Participant, Programme
 from store.photos import MAX_BYTES, PhotoRejected
 
@@ -259,6 +268,30 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         )
         return _page(html)
 
+    async def activities_page(request: Request) -> Response:
+        """The activities suggested after a follow-up, in the participant's language: what an
+        SMS with no room for the list links to."""
+        try:
+            subject = signer.read_short(str(request.path_params["token"]), ACTIVITIES)
+        except BadLink as exc:
+            log.info("activities link refused: %s", exc.reason)
+            return _problem(ctx, None)
+        async with ctx.sessions() as session:
+            found = await _load(session, LinkClaim(ACTIVITIES, subject))
+            if found is None:
+                return _problem(ctx, None)
+            suggestion = await activities.for_followup(session, found.followup)
+        if too_old(found.followup):
+            return _problem(ctx, found.participant.language)
+        html = ctx.catalogue.render_page(
+            "activities",
+            found.participant.language,
+            programme=found.programme.name,
+            nudge=suggestion.nudge,
+            activities=[{"line": activity_line(a), "link": a.link} for a in suggestion.activities],
+        )
+        return _page(html)
+
     async def unsubscribe(request: Request) -> Response:
         try:
             token, claim = read(request, UNSUBSCRIBE)
@@ -291,4 +324,5 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         Route("/u/{token}", get_upload, methods=["GET"]),
         Route("/u/{token}", post_upload, methods=["POST"]),
         Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+        Route("/activities/{token}", activities_page, methods=["GET"]),
     ]

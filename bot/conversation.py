@@ -24,8 +24,9 @@ from bot.reach import address_for, ladder
 from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages.render import Catalogue, Rendered
-from store import answers, followups, greetings, inbox, notes, outbox, participants
+from store import activities, answers, followups, greetings, inbox, notes, outbox, participants
 from store.models import (
+    Activity,
     FollowUp,
     Greeting,
     InboxEvent,
@@ -53,8 +54,16 @@ VALIDITY = timedelta(days=1)
 ASKS = frozenset(
     {MessageKind.QUESTION, MessageKind.REPROMPT, MessageKind.REMINDER, MessageKind.CONSENT}
 )
+# the thank-yous, which suggest a few local activities
+THANKS_KINDS = frozenset({MessageKind.THANKS, MessageKind.THANKS_GREETING})
 # a deep link that binds the participant's Telegram chat, or None (bot/channels/telegram/links.py)
 TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
+
+
+def activity_line(activity: Activity) -> str:
+    """One suggestion as the coordinator wrote it: name, when, where, price."""
+    details = ", ".join(v for v in (activity.when, activity.where, activity.price) if v)
+    return f"{activity.name} ({details})" if details else activity.name
 
 
 class Conversation:
@@ -608,6 +617,53 @@ class Conversation:
             return rendered
         return linked
 
+    async def _render_thanks(
+        self,
+        session: AsyncSession,
+        followup: FollowUp,
+        participant: Participant,
+        kind: MessageKind,
+        channel: str,
+        params: dict[str, object],
+    ) -> Rendered:
+        """The thank-you with a few local activities that fit the match (a kind nudge first for
+        someone who has not met again); in an SMS only as many as fit in two parts."""
+        suggestion = await activities.for_followup(session, followup)
+        lines = [activity_line(a) for a in suggestion.activities]
+        if channel == "sms" and lines and self.links is not None:
+            whole = self.catalogue.render(
+                kind,
+                participant.language,
+                channel,
+                activities=tuple(lines),
+                nudge=suggestion.nudge,
+                **params,
+            )
+            if sms_segments.segments(whole.text) <= MAX_SMS_PARTS:
+                return whole
+            # no room for the list: a link to a page with it, in their language
+            linked = self.catalogue.render(
+                kind,
+                participant.language,
+                channel,
+                activities_url=self.links.activities_url(followup.id),
+                **params,
+            )
+            if sms_segments.segments(linked.text) <= MAX_SMS_PARTS:
+                return linked
+        for count in range(len(lines), -1, -1):
+            rendered = self.catalogue.render(
+                kind,
+                participant.language,
+                channel,
+                activities=tuple(lines[:count]),
+                nudge=suggestion.nudge,
+                **params,
+            )
+            if channel != "sms" or sms_segments.segments(rendered.text) <= MAX_SMS_PARTS:
+                return rendered
+        return rendered
+
     async def partners(self, session: AsyncSession, followup: FollowUp) -> str:
         """The names of the others in the follow-up's match, as the messages show them."""
         names = await participants.partner_names(
@@ -669,8 +725,10 @@ class Conversation:
             )
             if say.first and followup is not None:
                 params["weeks"] = await self._weeks_since_fika(session, followup, programme, now)
+            # the survey's own opening, and the wording for the participant's role
+            params.update(survey=followup.survey if followup else None, role=participant.role)
         elif say.kind in (MessageKind.REPROMPT, MessageKind.REMINDER):
-            params.update(question=say.question, options=say.options)
+            params.update(question=say.question, options=say.options, role=participant.role)
         elif say.kind == MessageKind.CONSENT:
             params["options"] = say.options
         elif say.kind == MessageKind.THANKS_GREETING:
@@ -681,6 +739,10 @@ class Conversation:
         params.update(extra)
         if say.kind == MessageKind.QUESTION:
             rendered = await self._render_question(session, participant, channel, params, now)
+        elif say.kind in THANKS_KINDS and followup is not None:
+            rendered = await self._render_thanks(
+                session, followup, participant, say.kind, channel, params
+            )
         else:
             rendered = self.catalogue.render(say.kind, participant.language, channel, **params)
         if channel == "sms" and extra and sms_segments.segments(rendered.text) > MAX_SMS_PARTS:

@@ -7,12 +7,27 @@ question that any photo brings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.replies import is_start, is_stop, parse_reply
-from bot.surveys import CONSENT, FINISHED, GREETING, Survey, SurveyBook
+from bot.replies import is_start, is_stop, normalise, parse_reply
+from bot.surveys import CONSENT, FINISHED, GREETING, NUMBER, TEXT, Survey, SurveyBook
 from store.vocabulary import InboxOutcome, MessageKind
+
+# an answer's stored value is short (the whole message is kept as its raw text)
+VALUE_CHARS = 20
+_NUMBER_RE = re.compile(r"\d+")
+_MAX_NUMBER_DIGITS = 3
+
+
+def read_number(text: str) -> str | None:
+    """The one whole number a reply to a number question gives ("3", "٣ مرات", "about 4"), or
+    None when it gives none or several."""
+    found = _NUMBER_RE.findall(normalise(text))
+    if len(found) != 1 or len(found[0]) > _MAX_NUMBER_DIGITS:
+        return None
+    return str(int(found[0]))
 
 
 @dataclass(frozen=True)
@@ -124,8 +139,16 @@ class Dialogue:
 
     def _answer(self, survey: Survey, state: State, text: str, language: str | None) -> Turn:
         options = self.options_for(survey, state.step)
-        reply = parse_reply(text, options, language)
-        if reply.intent == "answer" and reply.value is not None:
+        question = survey.questions.get(state.step)
+        kind = question.type if question is not None else None
+        if kind == TEXT and text.strip():
+            return self._accept(survey, state, text.strip()[:VALUE_CHARS], raw=text)
+        if kind == NUMBER:
+            number = read_number(text)
+            if number is not None:
+                return self._accept(survey, state, number, raw=text)
+        reply = parse_reply(text, options, language) if options else None
+        if reply is not None and reply.intent == "answer" and reply.value is not None:
             return self._accept(survey, state, reply.value, raw=text)
         if state.reprompted:
             # one re-prompt only: a second would nag; the raw text stays for the coordinator

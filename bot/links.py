@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ANSWER, UPLOAD, UNSUBSCRIBE, REVIEW = "a", "u", "x", "r"
-PURPOSES = frozenset({ANSWER, UPLOAD, UNSUBSCRIBE, REVIEW})
+ANSWER, UPLOAD, UNSUBSCRIBE, REVIEW, ACTIVITIES = "a", "u", "x", "r", "s"
+PURPOSES = frozenset({ANSWER, UPLOAD, UNSUBSCRIBE, REVIEW, ACTIVITIES})
 # a digest is read within the week; a month covers holidays
 REVIEW_LIFETIME = timedelta(days=30)
 # long enough for a participant who reads their mail late, short enough that an old forwarded
@@ -181,6 +181,11 @@ class LinkMaker:
 
     def upload_url(self, followup_id: int) -> str:
         return self._url("u", self.signer.make_short(UPLOAD, followup_id))
+
+    def activities_url(self, followup_id: int) -> str:
+        """The short page of activities suggested after a follow-up (for an SMS with no room
+        for the list itself)."""
+        return self._url("activities", self.signer.make_short(ACTIVITIES, followup_id))
 
     def unsubscribe_url(self, participant_id: int, now: datetime) -> str:
         # an unsubscribe link must keep working for as long as anyone might keep the e-mail

@@ -11,12 +11,18 @@ DEFINITIONS = Path(__file__).with_name("surveys.toml")
 GREETING = "greeting"
 CONSENT = "consent"
 FINISHED = "finished"
+# what a question takes: one of its options, a whole number, or free words
+CHOICE = "choice"
+NUMBER = "number"
+TEXT = "text"
+QUESTION_TYPES = (CHOICE, NUMBER, TEXT)
 
 
 @dataclass(frozen=True)
 class Question:
     name: str
     options: tuple[str, ...]
+    type: str = CHOICE
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,15 @@ class SurveyBook:
     def all_questions(self) -> set[str]:
         return {q for s in self.surveys.values() for q in s.question_names}
 
+    def question(self, name: str) -> Question | None:
+        """A question of any survey (or consent) by name."""
+        if name == CONSENT:
+            return self.consent
+        for survey in self.surveys.values():
+            if name in survey.questions:
+                return survey.questions[name]
+        return None
+
 
 class SurveyDefinitionError(ValueError):
     pass
@@ -54,10 +69,15 @@ class SurveyDefinitionError(ValueError):
 
 def parse(text: str) -> SurveyBook:
     data = tomllib.loads(text)
-    questions = {
-        name: Question(name, tuple(spec["options"]))
-        for name, spec in data.get("questions", {}).items()
-    }
+    questions: dict[str, Question] = {}
+    for name, spec in data.get("questions", {}).items():
+        kind = str(spec.get("type", CHOICE))
+        if kind not in QUESTION_TYPES:
+            raise SurveyDefinitionError(f"question {name}: type must be one of {QUESTION_TYPES}")
+        options = tuple(spec.get("options", ()))
+        if (kind == CHOICE) != bool(options):
+            raise SurveyDefinitionError(f"question {name}: options go with type choice, only")
+        questions[name] = Question(name, options, kind)
     if CONSENT not in questions:
         raise SurveyDefinitionError("[questions.consent] is missing")
     surveys: dict[str, Survey] = {}

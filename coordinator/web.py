@@ -63,7 +63,7 @@ class CoordinatorContext:
     mail_from: str
     survey_days: Mapping[str, int]
     default_region: str
-    questions: Sequence[str]
+    questions: Sequence[str] | Mapping[str, Sequence[str]]
     photo_dir: Path
     configured_channels: Collection[str]
     # label of an answer option in a language ("yes" → "Ja")
@@ -593,7 +593,10 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         if last < first:
             first, last = last, first
         async with ctx.sessions() as session:
-            figures = await funder_figures(session, page.programme.id, first, last)
+            # the follow-up rows are the first survey's; the answers table has every survey's
+            figures = await funder_figures(
+                session, page.programme.id, first, last, survey=next(iter(ctx.survey_days), None)
+            )
         maker = ctx.report
         fmt = q.get("format", "")
         if maker is not None and fmt in ("csv", "xlsx", "html"):

@@ -143,6 +143,10 @@ class App:
             seen.update(dict.fromkeys(survey.question_names))
         return list(seen)
 
+    def survey_questions(self) -> dict[str, list[str]]:
+        """Each survey's questions, in the order it asks them."""
+        return {name: list(s.question_names) for name, s in self.book.surveys.items()}
+
     def review_link(self, now: datetime) -> Callable[[int, str], str] | None:
         """Signed approve/reject links for fikahälsningar in a digest made at `now`, when the
         web app has a public address."""

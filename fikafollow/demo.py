@@ -25,7 +25,7 @@ from bot.channels.telegram import deep_link
 from bot.reach import address_for
 from fikafollow.app import App
 from fikafollow.config import load_settings
-from store import greetings, intake, participants, telegram_links
+from store import activities, greetings, intake, participants, programmes, telegram_links
 from store.models import Participant, Programme
 from store.reporting import summary, write_answers_csv
 from store.vocabulary import CHANNELS, MessageKind
@@ -135,6 +135,17 @@ class Participants:
         return (person, acts.pop(0), message) if acts else None
 
 
+DEMO_ACTIVITIES = [
+    activities.ActivityRow(*row)
+    for row in (
+        ("Yoga för kvinnor", "individual", None, None, "tisdagar 18", "Folkets hus", "gratis",
+         ("ar", "fa", "sv"), ""),
+        ("Familjelördag", "family", 2, 10, "lördagar 10", "Biblioteket", "gratis", (), ""),
+        ("Drop-in-fotboll", "both", 12, None, "onsdagar 17", "Idrottsplatsen", "", (), ""),
+    )
+]  # fmt: skip
+
+
 async def run_demo(workdir: Path, out: TextIO) -> int:
     workdir = workdir.resolve()
     if workdir.exists():
@@ -171,6 +182,11 @@ async def _play(
         return 1
     async with app.sessions.begin() as session:
         programme = await session.get_one(Programme, programme.id)
+        # the programme runs the three-month evaluation too, and suggests local activities
+        await programmes.set_surveys(
+            session, programme, list(app.book.surveys), app.book.days(), start
+        )
+        await activities.save(session, programme.id, DEMO_ACTIVITIES, start)
         result = await intake.apply(session, programme, rows, start, app.book.days())
         people = list(await participants.of_programme(session, programme.id))
         # in real life each Telegram participant taps their link first (`fikafollow links`
@@ -194,7 +210,8 @@ async def _play(
 
     photo = demo_photo()
     replies = 0
-    for day in range(25):
+    # three weeks of follow-ups, then the three-month evaluation's first days
+    for day in [*range(25), 90, 91]:
         for hour in (9, 10, 16):
             now = start.astimezone(zone).replace(hour=hour, minute=0) + timedelta(days=day)
             now = now.astimezone(UTC)

@@ -36,7 +36,37 @@ class Table:
     chart: tuple[int, tuple[int, ...]] | None = None
 
 
-def tables(programme: Programme, figures: FunderFigures, first: date, last: date) -> list[Table]:
+def answer_rows(figures: FunderFigures, order: Sequence[str] = ()) -> list[list[object]]:
+    """Every survey's answers, by question: how many gave each, as a share of those who
+    answered the question and of those the survey asked (in %)."""
+    rank = {question: i for i, question in enumerate(order)}
+    rows: list[list[object]] = []
+    keys = sorted(figures.answers, key=lambda k: (k[0], rank.get(k[1], len(rank)), k[1]))
+    for survey, question in keys:
+        counts = figures.answers[(survey, question)]
+        answered = sum(counts.values())
+        asked = figures.asked_by_survey.get(survey, 0)
+        for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            rows.append(
+                [
+                    survey,
+                    question,
+                    value,
+                    n,
+                    round(100 * n / answered) if answered else 0,
+                    round(100 * n / asked) if asked else 0,
+                ]
+            )
+    return rows
+
+
+def tables(
+    programme: Programme,
+    figures: FunderFigures,
+    first: date,
+    last: date,
+    order: Sequence[str] = (),
+) -> list[Table]:
     share = 100.0 * figures.women_newcomers / figures.newcomers if figures.newcomers else 0.0
 
     def outcome_rows(groups: dict[str, FunderRow]) -> list[list[object]]:
@@ -87,6 +117,129 @@ def tables(programme: Programme, figures: FunderFigures, first: date, last: date
             outcome_rows(figures.by_channel),
             chart=(0, (1, 2, 3)),
         ),
+        Table(
+            "Answers by question",
+            ("survey", "question", "answer", "count", "% of answers", "% of asked"),
+            answer_rows(figures, order),
+        ),
+    ]
+
+
+# the county board's form (Länsstyrelsen), in Swedish: the evaluation's outcomes, by question,
+# with the words of the form; a question of any other survey is listed after them by its name
+LANSSTYRELSEN_OUTCOMES: dict[str, str] = {
+    "met_again": "Har träffats igen (efter tre veckor)",
+    "met_once_more": "Har träffats minst en gång till",
+    "practised_swedish": "Har övat svenska",
+    "understand_sweden": "Förstår livet i Sverige bättre",
+    "job_or_internship": "Jobb eller praktik genom fikakompisen",
+    "activities_outside": "Aktiviteter utanför hemmet",
+    "new_people": "Nya kontakter genom fikakompisen",
+}
+# the questions whose "yes" means they met again, counted per person and per pair
+MET_AGAIN = ("met_again", "met_once_more")
+SWEDISH_ANSWERS = {"yes": "Ja", "no": "Nej", "maybe": "Kanske", "a_little": "Lite"}
+KIND_NAMES = {"individual": "Individ", "family": "Familj"}
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def lansstyrelsen_tables(
+    programme: Programme,
+    figures: FunderFigures,
+    first: date,
+    last: date,
+    order: Sequence[str] = (),
+) -> list[Table]:
+    """The funder's final report in the county board's layout, in Swedish."""
+    people = sum(figures.genders.values())
+    women = figures.genders.get("woman", 0)
+    total = figures.total
+    kinds: list[list[object]] = []
+    for kind, target in (
+        ("family", programme.target_family),
+        ("individual", programme.target_individual),
+    ):
+        count = figures.matches.get(kind, 0)
+        kinds.append([KIND_NAMES[kind], count, target, _percent(count, target)])
+    met: list[list[object]] = []
+    for question in MET_AGAIN:
+        for (survey, asked), matches in figures.by_match.items():
+            if asked != question:
+                continue
+            counts = figures.answers.get((survey, asked), {})
+            answered = sum(counts.values())
+            pairs_yes = sum(1 for values in matches.values() if "yes" in values)
+            met.append(
+                [
+                    LANSSTYRELSEN_OUTCOMES.get(question, question),
+                    counts.get("yes", 0),
+                    answered,
+                    _percent(counts.get("yes", 0), answered),
+                    pairs_yes,
+                    len(matches),
+                    _percent(pairs_yes, len(matches)),
+                ]
+            )
+    rank = {q: i for i, q in enumerate([*LANSSTYRELSEN_OUTCOMES, *order])}
+    outcomes: list[list[object]] = []
+    for survey, question in sorted(
+        figures.answers, key=lambda k: (rank.get(k[1], len(rank)), k[1], k[0])
+    ):
+        counts = figures.answers[(survey, question)]
+        answered = sum(counts.values())
+        for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            outcomes.append(
+                [
+                    LANSSTYRELSEN_OUTCOMES.get(question, question),
+                    SWEDISH_ANSWERS.get(value, value),
+                    n,
+                    answered,
+                    _percent(n, answered),
+                ]
+            )
+    return [
+        Table(
+            "Slutrapport till Länsstyrelsen",
+            ("Verksamhet", "Från", "Till"),
+            [[programme.name, first, last]],
+        ),
+        Table(
+            "Matchningar per typ mot mål",
+            ("Typ", "Matchningar", "Mål", "Andel av målet %"),
+            kinds,
+            chart=(0, (1, 2)),
+        ),
+        Table(
+            "Andel kvinnor mot mål",
+            ("Deltagare", "Kvinnor", "Andel kvinnor %", "Mål %"),
+            [[people, women, _percent(women, people), programme.target_women_percent]],
+        ),
+        Table(
+            "Uppföljning",
+            ("Följts upp", "Svarat", "Svarsfrekvens %"),
+            [[total.followed_up, total.answered, _percent(total.answered, total.followed_up)]],
+        ),
+        Table(
+            "Träffats igen, per person och per par",
+            (
+                "Fråga",
+                "Personer ja",
+                "Personer som svarat",
+                "Andel personer %",
+                "Par ja",
+                "Par som svarat",
+                "Andel par %",
+            ),
+            met,
+        ),
+        Table(
+            "Utvärderingens resultat",
+            ("Fråga", "Svar", "Antal", "Svarat", "Andel %"),
+            outcomes,
+        ),
     ]
 
 
@@ -115,7 +268,10 @@ def to_xlsx(report: Sequence[Table]) -> bytes:
             sheet.cell(line + 1, col, name)
         for r, row in enumerate(table.rows):
             for col, cell in enumerate(row, start=1):
-                sheet.cell(line + 2 + r, col, spreadsheet_safe(cell))
+                written = sheet.cell(line + 2 + r, col, spreadsheet_safe(cell))
+                if isinstance(cell, date):
+                    # a date stays a date the spreadsheet can sort and count with
+                    written.number_format = "yyyy-mm-dd"
         if table.chart is not None and table.rows:
             label, values = table.chart
             chart = BarChart()
@@ -139,6 +295,14 @@ def to_xlsx(report: Sequence[Table]) -> bytes:
             sheet.add_chart(chart, f"J{1 + 15 * charts}")
             charts += 1
         line += len(table.rows) + 3
+    # readable columns: as wide as their longest cell, within reason
+    widths: dict[int, int] = {}
+    for table in report:
+        for col, name in enumerate(table.columns, start=1):
+            longest = max([len(str(name)), *(len(str(row[col - 1])) for row in table.rows)])
+            widths[col] = max(widths.get(col, 10), min(longest + 2, 60))
+    for col, width in widths.items():
+        sheet.column_dimensions[sheet.cell(1, col).column_letter].width = width
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -184,10 +348,10 @@ def _bars(table: Table) -> str:
     return "".join(parts)
 
 
-def to_html(report: Sequence[Table]) -> str:
+def to_html(report: Sequence[Table], language: str = "en") -> str:
     cell = 'style="padding: 4px 8px; border-bottom: 1px solid #dddddd; text-align: left;"'
     out = [
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+        f'<!DOCTYPE html><html lang="{html.escape(language)}"><head><meta charset="utf-8">',
         "<title>fikafollow report</title></head>",
         '<body style="font-family: Arial, Helvetica, sans-serif; color: #222222;">',
     ]

@@ -81,7 +81,7 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
     renderer = DigestRenderer()
     smtp = smtp_settings(settings)
     mailer = DigestMailer(smtp) if smtp is not None else None
-    questions = app.questions()
+    questions = app.survey_questions()
 
     async def digests() -> None:
         now = utc_now()

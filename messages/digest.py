@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from messages import languages
-from messages.render import TEMPLATE_DIR
+from messages.render import TEMPLATE_DIR, default_catalogue
 
 DIGEST_LANGUAGES = ("sv", "en")
 LABELS: Mapping[str, Mapping[str, str]] = {
@@ -140,6 +140,20 @@ CHANNEL_NAMES: Mapping[str, Mapping[str, str]] = {
 CSV_COLUMNS = ("section", "language", "channel", "first_name", "match_id", "item", "value", "words")
 
 
+def survey_label(language: str, key: str) -> str:
+    """A question ("<name>_q") or an answer of any survey without a label here: the words the
+    participants read in Swedish or English (so a survey added to bot/surveys.toml shows in the
+    digest without code), else the key itself (a number, a participant's words)."""
+    catalogue = default_catalogue()
+    msgid = f"question.{key.removesuffix('_q')}" if key.endswith("_q") else f"option.{key}"
+    if msgid not in catalogue.msgids(language):
+        return key
+    try:
+        return catalogue.gettext(language, msgid, partner="")
+    except TypeError:
+        return key
+
+
 @dataclass(frozen=True)
 class RenderedDigest:
     subject: str
@@ -171,7 +185,9 @@ class DigestRenderer:
         labels = LABELS[language]
 
         def t(key: str, **params: object) -> str:
-            return labels.get(key, key) % params if params else labels.get(key, key)
+            if key not in labels:
+                return survey_label(language, key)
+            return labels[key] % params if params else labels[key]
 
         full = {
             **context,

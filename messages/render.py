@@ -48,22 +48,39 @@ REQUIRED_PARAMS: Mapping[str, frozenset[str]] = {
 }
 OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     # telegram_link: a deep link for someone who chose Telegram but has not opened the bot yet
-    # weeks: how long ago the first fika really was, whenever the follow-up actually starts
-    "question": {"first": False, "link_urls": None, "telegram_link": None, "weeks": 3},
-    "reprompt": {"link_urls": None},
+    # weeks: how long ago the first fika really was, whenever the follow-up actually starts;
+    # survey: its first message opens with "intro.<survey>" where the catalogue has one; role: the
+    # participant's, for a question worded for their role ("question.<name>.<role>")
+    "question": {
+        "first": False,
+        "link_urls": None,
+        "telegram_link": None,
+        "weeks": 3,
+        "survey": None,
+        "role": None,
+    },
+    "reprompt": {"link_urls": None, "role": None},
     "greeting_invite": {"upload_url": None},
     # the consent question is always called "consent"; accepted so a caller may pass it as for
     # any other question
     "consent": {"link_urls": None, "question": "consent"},
-    "thanks_greeting": {"consent": None},
-    "thanks": {},
+    # activities: a few local activities ("name – when, where", as the coordinator wrote them)
+    # after the thank-you; nudge: for someone who has not met again, or only maybe will
+    # activities_url: instead of the list, a page with it (an SMS without room for it)
+    "thanks_greeting": {
+        "consent": None,
+        "activities": (),
+        "nudge": False,
+        "activities_url": None,
+    },
+    "thanks": {"activities": (), "nudge": False, "activities_url": None},
     "opted_out": {},
     "opted_in": {},
     "photo_rejected": {},
     "telegram_linked": {},
     "link_unknown": {},
     "answered_for": {},
-    "reminder": {"link_urls": None},
+    "reminder": {"link_urls": None, "role": None},
 }
 CONSENT_ANSWERS = (None, "yes", "no")
 
@@ -258,21 +275,39 @@ class Catalogue:
         }
         if kind == "thanks_greeting" and context["consent"] not in CONSENT_ANSWERS:
             raise ValueError(f"consent must be 'yes', 'no' or None, not {context['consent']!r}")
+        if kind == "question":
+            context["opening"] = self._opening(language, context)
         if "options" in context:
             question = str(context["question"])
             context["question_text"] = self._question_text(language, question, context)
             context["choices"] = self._choices(language, context["options"], context["link_urls"])
         return context
 
+    def _opening(self, language: str, context: Mapping[str, object]) -> str | None:
+        # a survey with an opening of its own ("Three months ago…") says it instead of the
+        # three-week one; looked up by name, so a new survey needs no template
+        survey = context.get("survey")
+        msgid = f"intro.{survey}"
+        if not survey or msgid not in self._messages[language]:
+            return None
+        return self.gettext(language, msgid, partner=context["partner"])
+
     def _question_text(self, language: str, question: str, context: Mapping[str, object]) -> str:
         # Looked up by name, so a question added to bot/surveys.toml and the PO files needs no
-        # template; it is given the partner in case its text names them.
+        # template; it is given the partner in case its text names them. A wording for the
+        # participant's role (the established partner is asked whether they helped) wins.
         params = {"partner": context["partner"]} if "partner" in context else {}
+        role = context.get("role")
+        if role and f"question.{question}.{role}" in self._messages[language]:
+            return self.gettext(language, f"question.{question}.{role}", **params)
         return self.gettext(language, f"question.{question}", **params)
 
     def _choices(self, language: str, options: object, link_urls: object) -> list[Choice]:
-        if isinstance(options, str) or not isinstance(options, (tuple, list)) or not options:
-            raise ValueError(f"options must be a non-empty tuple of option values, not {options!r}")
+        if isinstance(options, str) or not isinstance(options, (tuple, list)):
+            raise ValueError(f"options must be a tuple of option values, not {options!r}")
+        if not options:
+            # a number or free-text question: answered in words, no options to show
+            return []
         if link_urls is not None and not isinstance(link_urls, Mapping):
             raise ValueError("link_urls must map each option value to a URL")
         urls: Mapping[object, object] = link_urls or {}

@@ -9,7 +9,7 @@ week's digest rather than sending it twice; `fikafollow digest --out` can always
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -88,7 +88,7 @@ async def digest_context(
     coordinator: Coordinator,
     programme: Programme,
     due: datetime,
-    questions: list[str],
+    questions: Sequence[str] | Mapping[str, Sequence[str]],
     review_link: ReviewLink | None = None,
     configured: Collection[str] = (),
 ) -> dict[str, Any]:
@@ -194,7 +194,7 @@ async def run_digests(
     sessions: async_sessionmaker[AsyncSession],
     renderer: DigestRenderer,
     now: datetime,
-    questions: list[str],
+    questions: Sequence[str] | Mapping[str, Sequence[str]],
     *,
     programme_id: str | None = None,
     mailer: DigestMailer | None = None,

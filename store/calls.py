@@ -42,10 +42,15 @@ class CallError(ValueError):
 
 
 async def call_list(
-    session: AsyncSession, programme_id: str, questions: Sequence[str]
+    session: AsyncSession,
+    programme_id: str,
+    questions: Sequence[str] | Mapping[str, Sequence[str]],
 ) -> list[CallRow]:
     """Everyone whose follow-up expired without an answer and who has not been phoned yet,
-    by language (so a volunteer gets the list in the language they speak), then by name."""
+    by language (so a volunteer gets the list in the language they speak), then by name.
+
+    `questions` are the questions to list as unanswered, or each survey's questions by survey
+    (then a follow-up lists only its own survey's)."""
     rows = await session.execute(
         select(FollowUp, Participant, Match)
         .join(Participant, Participant.id == FollowUp.participant_id)
@@ -78,7 +83,13 @@ async def call_list(
             email=p.email or "",
             participant_id=p.external_id,
             match_id=m.external_id,
-            unanswered=tuple(q for q in questions if q not in answered.get(f.id, set())),
+            unanswered=tuple(
+                q
+                for q in (
+                    questions.get(f.survey, ()) if isinstance(questions, Mapping) else questions
+                )
+                if q not in answered.get(f.id, set())
+            ),
             reason=reasons.get(p.id, "") if f.status == FollowUpStatus.UNREACHABLE else "",
         )
         for f, p, m in found
@@ -134,47 +145,69 @@ async def record_call(
     answers: Mapping[str, str],
     note: str,
     now: datetime,
+    surveys: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> int:
     """Store what a participant said on the phone as answers with channel `phone`; returns the
-    number of answers written. The follow-up leaves the call list."""
+    number of answers written. Each answer goes to the follow-up of the survey that asks the
+    question; that follow-up leaves the call list.
+
+    `surveys` maps each survey to its questions and their options (none: a number or words,
+    checked by the caller); without it, the three-week questions."""
+    asked = surveys if surveys is not None else {"three_weeks": CALL_ANSWERS}
+    by_survey: dict[str, dict[str, str]] = {}
     for question, value in answers.items():
-        allowed = CALL_ANSWERS.get(question)
-        if allowed is None or value not in allowed:
-            raise CallError(
-                f"{question}: {value!r} is not one of {', '.join(sorted(allowed or ()))}"
+        owner = next((name for name, questions in asked.items() if question in questions), None)
+        if owner is None:
+            known = sorted({q for questions in asked.values() for q in questions})
+            raise CallError(f"{question}: no survey asks it; known: {', '.join(known)}")
+        allowed = asked[owner][question]
+        if allowed and value not in allowed:
+            raise CallError(f"{question}: {value!r} is not one of {', '.join(sorted(allowed))}")
+        by_survey.setdefault(owner, {})[question] = value
+    found: list[tuple[FollowUp, str, dict[str, str]]] = []
+    for survey, given in by_survey.items():
+        followup = await session.scalar(
+            select(FollowUp)
+            .join(Participant, Participant.id == FollowUp.participant_id)
+            .join(Match, Match.id == FollowUp.match_id)
+            .where(
+                FollowUp.programme_id == programme_id,
+                Participant.external_id == participant_id,
+                Match.external_id == match_id,
+                FollowUp.survey == survey,
             )
-    followup = await session.scalar(
-        select(FollowUp)
-        .join(Participant, Participant.id == FollowUp.participant_id)
-        .join(Match, Match.id == FollowUp.match_id)
-        .where(
-            FollowUp.programme_id == programme_id,
-            Participant.external_id == participant_id,
-            Match.external_id == match_id,
+            .order_by(FollowUp.id.desc())
+            .limit(1)
         )
-        .order_by(FollowUp.id.desc())
-        .limit(1)
-    )
-    if followup is None:
-        raise CallError(f"no follow-up of participant {participant_id} in match {match_id}")
-    for question, value in answers.items():
-        await store.answers.record(
-            session,
-            followup_id=followup.id,
-            question=question,
-            value=value,
-            raw_text=note,
-            channel=PHONE,
-            inbox_id=None,
-            now=now,
-        )
-    followup.called_at = now
-    # what was queued for them before the call would ask what they just said
-    await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
-    if followup.status in CALLABLE:
-        if len(answers) == len(CALL_ANSWERS):
+        if followup is None:
+            raise CallError(
+                f"no follow-up of participant {participant_id} in match {match_id} ({survey})"
+            )
+        found.append((followup, survey, given))
+    for followup, survey, given in found:
+        for question, value in given.items():
+            await store.answers.record(
+                session,
+                followup_id=followup.id,
+                question=question,
+                value=value,
+                raw_text=note,
+                channel=PHONE,
+                inbox_id=None,
+                now=now,
+            )
+        followup.called_at = now
+        # what was queued for them before the call would ask what they just said
+        await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
+        complete = len(given) == len(asked[survey])
+        if followup.status in CALLABLE:
+            if complete:
+                followup.status = FollowUpStatus.DONE
+            followup.finished_at = followup.finished_at or now
+        elif followup.status == FollowUpStatus.SCHEDULED and complete:
+            # the call asked everything before the message would have: nothing to send
             followup.status = FollowUpStatus.DONE
-        followup.finished_at = followup.finished_at or now
+            followup.finished_at = now
     return len(answers)
 
 

@@ -83,6 +83,10 @@ class Programme(Base):
     # at most this many follow-ups start per local day, oldest match first, so a large backlog
     # is spread over days instead of flooding the providers (and the coordinators) at once
     daily_cap: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
+    # the send calendar (store/send_calendar.py): no conversation starts on Swedish holidays and
+    # eves, Sundays or Friday midday; and, set by a coordinator, not on Ramadan evenings
+    send_calendar: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ramadan_evenings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiKey(Base):
@@ -382,3 +386,27 @@ class CoordinatorSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class Activity(Base):
+    """A local activity a programme suggests to its matches (made with a local association)."""
+
+    __tablename__ = "activity"
+    __table_args__ = (UniqueConstraint("programme_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"), index=True)
+    # as the coordinator wrote them: never translated
+    name: Mapped[str] = mapped_column(String(200))
+    # individual, family or both
+    for_kind: Mapped[str] = mapped_column(String(20))
+    age_min: Mapped[int | None]
+    age_max: Mapped[int | None]
+    when: Mapped[str] = mapped_column(String(200), default="")
+    where: Mapped[str] = mapped_column(String(200), default="")
+    price: Mapped[str] = mapped_column(String(100), default="")
+    # language codes, comma-separated; empty: any language
+    languages: Mapped[str] = mapped_column(String(100), default="")
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

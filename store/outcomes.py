@@ -5,7 +5,7 @@ Every query here is scoped to one programme: a coordinator sees only their own p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -50,6 +50,9 @@ class Outcome:
     answered: bool
     met_again: str | None
     will_meet_again: str | None
+    survey: str = ""
+    # every answer given, by question, whatever the survey
+    answers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,9 +96,10 @@ async def outcomes(
     started: tuple[datetime, datetime] | None = None,
     matched: tuple[date, date] | None = None,
     until: datetime | None = None,
+    survey: str | None = None,
 ) -> list[Outcome]:
     """Follow-ups that were asked, started in [start, end) or of matches from the first day to
-    the last (inclusive); answers given before `until` (default: all)."""
+    the last (inclusive), of one survey or all; answers given before `until` (default: all)."""
     stmt = (
         select(FollowUp, Participant, Match)
         .join(Participant, Participant.id == FollowUp.participant_id)
@@ -115,6 +119,8 @@ async def outcomes(
         stmt = stmt.where(Match.matched_on >= matched[0], Match.matched_on <= matched[1])
     if until is not None:
         stmt = stmt.where(FollowUp.started_at < until)
+    if survey is not None:
+        stmt = stmt.where(FollowUp.survey == survey)
     found = [(f, p, m) for f, p, m in await session.execute(stmt)]
     answers: dict[int, dict[str, Answer]] = {}
     if found:
@@ -143,6 +149,8 @@ async def outcomes(
                 will_meet_again=(
                     given["will_meet_again"].value if "will_meet_again" in given else None
                 ),
+                survey=f.survey,
+                answers={q: a.value for q, a in given.items()},
             )
         )
     return rows
@@ -324,13 +332,26 @@ class FunderFigures:
     total: FunderRow
     by_language: dict[str, FunderRow]
     by_channel: dict[str, FunderRow]
+    # any survey's questions: (survey, question) → answer → how many gave it; and how many
+    # follow-ups of each survey were asked
+    answers: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    asked_by_survey: dict[str, int] = field(default_factory=dict)
+    # (survey, question) → match → the answers its members gave, for figures per pair
+    by_match: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
+    # participants by gender, whatever their role
+    genders: dict[str, int] = field(default_factory=dict)
 
 
 async def funder_figures(
-    session: AsyncSession, programme_id: str, first_day: date, last_day: date
+    session: AsyncSession,
+    programme_id: str,
+    first_day: date,
+    last_day: date,
+    survey: str | None = None,
 ) -> FunderFigures:
     """The funder report's figures for matches first met from `first_day` to `last_day`
-    (inclusive), with all that became of them."""
+    (inclusive), with all that became of them. The follow-up rows count the follow-ups of
+    `survey` (default: all); the answers by question count every survey's."""
     matches = await session.execute(
         select(Match.kind, Match.id).where(
             Match.programme_id == programme_id,
@@ -356,7 +377,18 @@ async def funder_figures(
         key = (p.role, p.gender or "unknown")
         participants[key] = participants.get(key, 0) + 1
     newcomers = [p for p in people if p.role == "newcomer"]
-    asked = await outcomes(session, programme_id, matched=(first_day, last_day))
+    every = await outcomes(session, programme_id, matched=(first_day, last_day))
+    asked = [o for o in every if survey is None or o.survey == survey]
+    answers: dict[tuple[str, str], dict[str, int]] = {}
+    asked_by_survey: dict[str, int] = {}
+    by_match: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for o in every:
+        for question, value in o.answers.items():
+            by_match.setdefault((o.survey, question), {}).setdefault(o.match_id, set()).add(value)
+        asked_by_survey[o.survey] = asked_by_survey.get(o.survey, 0) + 1
+        for question, value in o.answers.items():
+            counts = answers.setdefault((o.survey, question), {})
+            counts[value] = counts.get(value, 0) + 1
     photos: dict[int, tuple[int, int]] = {}
     if asked:
         rows = await session.execute(
@@ -392,4 +424,11 @@ async def funder_figures(
         total=total,
         by_language=dict(sorted(by_language.items())),
         by_channel=dict(sorted(by_channel.items())),
+        answers=answers,
+        asked_by_survey=asked_by_survey,
+        by_match=by_match,
+        genders={
+            g: sum(1 for p in people if (p.gender or "unknown") == g)
+            for g in sorted({p.gender or "unknown" for p in people})
+        },
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Programme
+from store.models import FollowUp, Match, MatchMember, Programme
+from store.send_calendar import SendCalendar
 from store.timing import SendWindow
+from store.vocabulary import FollowUpStatus
 
 
 def send_window(programme: Programme) -> SendWindow:
@@ -18,6 +21,9 @@ def send_window(programme: Programme) -> SendWindow:
         send_hour=programme.send_hour,
         quiet_start=programme.quiet_start,
         quiet_end=programme.quiet_end,
+        calendar=SendCalendar(
+            holidays=bool(programme.send_calendar), ramadan=bool(programme.ramadan_evenings)
+        ),
     )
 
 
@@ -60,7 +66,7 @@ async def save(
     now: datetime,
     *,
     defaults: SendWindow,
-    changes: Mapping[str, str | int],
+    changes: Mapping[str, str | int | bool],
 ) -> Programme:
     """Create the programme (with `defaults` for its timing, its id as its name) or change it;
     `changes` maps Programme's column names to their new values."""
@@ -76,3 +82,81 @@ async def save(
     for column, value in changes.items():
         setattr(programme, column, value)
     return programme
+
+
+@dataclass
+class SurveyChange:
+    scheduled: int = 0  # follow-ups of a survey turned on, for matches already imported
+    withdrawn: int = 0  # follow-ups of a survey turned off that had not started
+
+
+def surveys_of(programme: Programme) -> list[str]:
+    """The surveys the programme runs, in the order it names them."""
+    return [name for name in programme.surveys.split(",") if name]
+
+
+async def set_surveys(
+    session: AsyncSession,
+    programme: Programme,
+    surveys: Sequence[str],
+    survey_days: Mapping[str, int],
+    now: datetime,
+) -> SurveyChange:
+    """Run these surveys from now on, for new and existing matches: a survey turned on is
+    scheduled for every member of every match that has none of it yet (at its day after the
+    first fika, or at the next time we may write if that day has passed); a survey turned off
+    loses the follow-ups that have not started. One already asking goes on to its end, so
+    nobody is cut off mid-conversation."""
+    change = SurveyChange()
+    before = set(surveys_of(programme))
+    programme.surveys = ",".join(surveys)
+    stopped = before - set(surveys)
+    if stopped:
+        gone = await session.execute(
+            delete(FollowUp).where(
+                FollowUp.programme_id == programme.id,
+                FollowUp.survey.in_(sorted(stopped)),
+                FollowUp.status == FollowUpStatus.SCHEDULED,
+            )
+        )
+        change.withdrawn = int(getattr(gone, "rowcount", 0) or 0)
+    started = [name for name in surveys if name not in before]
+    if not started:
+        return change
+    window = send_window(programme)
+    members = (
+        await session.execute(
+            select(Match.id, Match.matched_on, MatchMember.participant_id)
+            .join(MatchMember, MatchMember.match_id == Match.id)
+            .where(Match.programme_id == programme.id)
+            .order_by(Match.id, MatchMember.participant_id)
+        )
+    ).all()
+    have = set(
+        (
+            await session.execute(
+                select(FollowUp.match_id, FollowUp.participant_id, FollowUp.survey).where(
+                    FollowUp.programme_id == programme.id, FollowUp.survey.in_(started)
+                )
+            )
+        ).all()
+    )
+    earliest = window.next_allowed(now)
+    for survey in started:
+        for match_id, matched_on, participant_id in members:
+            if (match_id, participant_id, survey) in have:
+                continue
+            due = max(window.due_at(matched_on, survey_days[survey]), earliest)
+            session.add(
+                FollowUp(
+                    programme_id=programme.id,
+                    match_id=match_id,
+                    participant_id=participant_id,
+                    survey=survey,
+                    due_at=due,
+                    status=FollowUpStatus.SCHEDULED,
+                )
+            )
+            change.scheduled += 1
+    await session.flush()
+    return change

@@ -1,10 +1,17 @@
-"""When a follow-up may go out: the programme's send hour, quiet hours and time zone."""
+"""When a follow-up may go out: the programme's send hour, quiet hours, time zone and send
+calendar (holidays, Friday midday, Ramadan evenings: store/send_calendar.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from store.send_calendar import SendCalendar
+
+# quiet hours and blocked stretches can follow each other (a holiday, then the night); a few
+# rounds settle it
+_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -13,12 +20,21 @@ class SendWindow:
     send_hour: int
     quiet_start: int  # minutes after local midnight
     quiet_end: int
+    calendar: SendCalendar = field(default_factory=SendCalendar)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def is_quiet(self, instant: datetime) -> bool:
+        """Inside quiet hours, or a time the send calendar blocks."""
+        return self._in_quiet_hours(instant) or self._blocked(instant)
+
+    def _blocked(self, instant: datetime) -> bool:
+        local = instant.astimezone(self.zone).replace(tzinfo=None)
+        return self.calendar.block_at(local) is not None
+
+    def _in_quiet_hours(self, instant: datetime) -> bool:
         local = instant.astimezone(self.zone)
         minute = local.hour * 60 + local.minute
         if self.quiet_start == self.quiet_end:
@@ -28,8 +44,21 @@ class SendWindow:
         return minute >= self.quiet_start or minute < self.quiet_end
 
     def next_allowed(self, instant: datetime) -> datetime:
-        """`instant` itself if outside quiet hours, else the end of this quiet period."""
-        if not self.is_quiet(instant):
+        """`instant` itself if we may write then, else the first time after it that is neither
+        in quiet hours nor blocked by the send calendar."""
+        for _ in range(_ROUNDS):
+            moved = self._after_quiet_hours(instant)
+            local = moved.astimezone(self.zone).replace(tzinfo=None)
+            opened = self.calendar.next_open(local)
+            if opened != local:
+                moved = _at(opened.date(), opened.time(), self.zone)
+            if moved == instant:
+                return instant
+            instant = moved
+        return instant
+
+    def _after_quiet_hours(self, instant: datetime) -> datetime:
+        if not self._in_quiet_hours(instant):
             return instant
         local = instant.astimezone(self.zone)
         end = time(self.quiet_end // 60, self.quiet_end % 60)
@@ -40,9 +69,11 @@ class SendWindow:
         return _at(day, end, self.zone)
 
     def due_at(self, matched_on: date, days_after: int) -> datetime:
-        """The send hour, `days_after` days after the first meeting, moved out of quiet hours."""
-        target = _at(matched_on + timedelta(days=days_after), time(self.send_hour), self.zone)
-        return self.next_allowed(target)
+        """The send hour, `days_after` days after the first meeting, moved out of quiet hours;
+        a day the send calendar blocks whole (a holiday, an eve) moves it to the send hour of
+        the next day that is not."""
+        day = self.calendar.next_open_day(matched_on + timedelta(days=days_after))
+        return self.next_allowed(_at(day, time(self.send_hour), self.zone))
 
 
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:

@@ -19,7 +19,9 @@ from typing import TextIO
 from fikafollow import __version__
 from fikafollow.app import App
 from fikafollow.commands import (
+    activities,
     apikey,
+    calendar,
     calls,
     coordinator,
     db,
@@ -54,6 +56,8 @@ COMMANDS = (
     apikey,
     mail,
     programme,
+    calendar,
+    activities,
     coordinator,
     calls,
     notes,

@@ -44,7 +44,7 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
         app.sessions,
         DigestRenderer(),
         now,
-        app.questions(),
+        app.survey_questions(),
         programme_id=args.programme,
         mailer=mailer,
         out_dir=args.out,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import TextIO
 
 from pydantic import ValidationError
 
 from fikafollow.app import App
-from fikafollow.commands.options import Subcommands
+from fikafollow.commands.options import Subcommands, parse_now
 from fikafollow.config import Settings, parse_quiet_hours
 from fikafollow.errors import UsageError
 from store import programmes
@@ -53,8 +53,24 @@ def register(sub: Subcommands) -> None:
     pset.add_argument("--timezone")
     pset.add_argument("--send-hour", type=int)
     pset.add_argument("--quiet-hours", help="e.g. 20:00-09:00")
+    pset.add_argument(
+        "--surveys",
+        help="the surveys it runs, comma-separated (bot/surveys.toml): three_weeks,three_months",
+    )
     for option, (what, _low, _high) in CHASE_OPTIONS.items():
         pset.add_argument(f"--{option}", type=int, help=what)
+    pset.add_argument(
+        "--send-calendar",
+        choices=("on", "off"),
+        help="on: no conversation starts on Swedish public holidays and eves, Sundays or Friday"
+        " midday (`fikafollow calendar` shows them)",
+    )
+    pset.add_argument(
+        "--ramadan",
+        choices=("on", "off"),
+        help="on: nor on Ramadan evenings (from 16:00, around iftar); off by default",
+    )
+    pset.add_argument("--now", help="ISO-8601; when a survey turned on is late (default: now)")
     pset.set_defaults(handler=cmd_set)
     actions.add_parser("list", help="show programmes").set_defaults(handler=cmd_list)
 
@@ -71,7 +87,10 @@ async def cmd_list(app: App, args: argparse.Namespace, out: TextIO) -> int:
             f"\tremind {p.reminder_days}d, next channel {p.ladder_days}d later, "
             f"expire {p.expire_days}d, at most {p.daily_cap} a day"
             f"\ttargets {p.target_individual} individual, "
-            f"{p.target_family} family, {p.target_women_percent}% women\n"
+            f"{p.target_family} family, {p.target_women_percent}% women"
+            f"\tsurveys {p.surveys or '-'}"
+            f"\tcalendar {'on' if p.send_calendar else 'off'}"
+            f"{', ramadan evenings' if p.ramadan_evenings else ''}\n"
         )
     return 0
 
@@ -98,9 +117,13 @@ def _timing(args: argparse.Namespace, settings: Settings) -> SendWindow:
     )
 
 
-def _changes(args: argparse.Namespace, timing: SendWindow) -> dict[str, str | int]:
+def _changes(args: argparse.Namespace, timing: SendWindow) -> dict[str, str | int | bool]:
     """The columns the options change, checked."""
-    changes: dict[str, str | int] = {}
+    changes: dict[str, str | int | bool] = {}
+    if args.send_calendar is not None:
+        changes["send_calendar"] = args.send_calendar == "on"
+    if args.ramadan is not None:
+        changes["ramadan_evenings"] = args.ramadan == "on"
     if args.name:
         changes["name"] = args.name
     if args.timezone:
@@ -119,12 +142,34 @@ def _changes(args: argparse.Namespace, timing: SendWindow) -> dict[str, str | in
     return changes
 
 
+def _surveys(args: argparse.Namespace, known: Sequence[str]) -> list[str] | None:
+    """The surveys --surveys names, checked against bot/surveys.toml; None when not given."""
+    if args.surveys is None:
+        return None
+    names = [name.strip() for name in args.surveys.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UsageError(
+            f"--surveys: unknown survey {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    return list(dict.fromkeys(names))
+
+
 async def cmd_set(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    now = datetime.now(UTC)
+    now = parse_now(args.now, app.settings)
     await app.start()
     timing = _timing(args, app.settings)
     changes = _changes(args, timing)
+    surveys = _surveys(args, list(app.book.surveys))
     async with app.sessions.begin() as session:
-        await programmes.save(session, args.id, now, defaults=timing, changes=changes)
+        programme = await programmes.save(session, args.id, now, defaults=timing, changes=changes)
+        change = None
+        if surveys is not None:
+            change = await programmes.set_surveys(session, programme, surveys, app.book.days(), now)
     out.write(f"programme {args.id} saved\n")
+    if change is not None:
+        out.write(
+            f"surveys {','.join(surveys or []) or '-'}: {change.scheduled} follow-up(s) scheduled "
+            f"for existing matches, {change.withdrawn} not yet started withdrawn\n"
+        )
     return 0

@@ -18,13 +18,19 @@ def register(sub: Subcommands) -> None:
     report.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
     add_programme(report)
     report.add_argument("--format", choices=("csv", "xlsx", "html"), default="csv")
+    report.add_argument(
+        "--layout",
+        choices=("standard", "lansstyrelsen"),
+        default="standard",
+        help="lansstyrelsen: the county board's final report form, in Swedish",
+    )
     report.add_argument("--out", type=Path, help="file to write (default: standard output)")
     report.set_defaults(handler=cmd_report)
 
 
 async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     # openpyxl loads only for the command that writes spreadsheets
-    from fikafollow.report import tables, to_csv, to_html, to_xlsx
+    from fikafollow.report import lansstyrelsen_tables, tables, to_csv, to_html, to_xlsx
     from store.outcomes import funder_figures
 
     try:
@@ -38,12 +44,17 @@ async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
     async with app.sessions() as session:
-        figures = await funder_figures(session, programme.id, first, last)
-    report = tables(programme, figures, first, last)
+        # the follow-up rows are the first survey's (three weeks on); answers are every survey's
+        figures = await funder_figures(
+            session, programme.id, first, last, survey=next(iter(app.book.surveys), None)
+        )
+    layout = lansstyrelsen_tables if args.layout == "lansstyrelsen" else tables
+    report = layout(programme, figures, first, last, app.questions())
     if args.format == "xlsx":
         args.out.write_bytes(to_xlsx(report))
     else:
-        content = to_csv(report) if args.format == "csv" else to_html(report)
+        language = "sv" if args.layout == "lansstyrelsen" else "en"
+        content = to_csv(report) if args.format == "csv" else to_html(report, language)
         if args.out is None:
             out.write(content)
             return 0

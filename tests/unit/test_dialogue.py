@@ -137,3 +137,73 @@ def test_a_survey_naming_an_unknown_question_is_refused() -> None:
     )
     with pytest.raises(SurveyDefinitionError, match="nope"):
         parse(definition)
+
+
+NUMBER_AND_TEXT = parse(
+    """
+    [surveys.count]
+    days_after_match = 30
+    steps = ["times_met", "in_your_words"]
+    [questions.times_met]
+    type = "number"
+    [questions.in_your_words]
+    type = "text"
+    [questions.consent]
+    options = ["yes", "no"]
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("3", "3"), ("about 4 times", "4"), ("٣ مرات", "3"), ("۱۲", "12")]
+)
+def test_a_number_question_takes_one_whole_number(text: str, value: str) -> None:
+    dialogue = Dialogue(NUMBER_AND_TEXT)
+    survey = NUMBER_AND_TEXT.surveys["count"]
+    start = dialogue.start(survey)
+    assert start.say[0].options == ()
+    turn = dialogue.respond(survey, start.state, Incoming(text))
+    assert turn.answers == (("times_met", value),)
+    assert turn.say[0].question == "in_your_words"
+
+
+@pytest.mark.parametrize("text", ["many", "2 or 3", ""])
+def test_a_number_question_asks_again_without_one_number(text: str) -> None:
+    dialogue = Dialogue(NUMBER_AND_TEXT)
+    survey = NUMBER_AND_TEXT.surveys["count"]
+    turn = dialogue.respond(survey, dialogue.start(survey).state, Incoming(text))
+    assert turn.answers == () and turn.state.reprompted
+
+
+def test_a_free_text_question_takes_the_words() -> None:
+    dialogue = Dialogue(NUMBER_AND_TEXT)
+    survey = NUMBER_AND_TEXT.surveys["count"]
+    state = State("in_your_words")
+    turn = dialogue.respond(survey, state, Incoming("Vi går på loppis ihop"))
+    # the value is short; the whole message is kept as the answer's raw text
+    assert turn.answers == (("in_your_words", "Vi går på loppis iho"),)
+    assert turn.answered_all
+
+
+def test_the_three_month_evaluation_asks_its_six_questions_in_order() -> None:
+    survey = BOOK.surveys["three_months"]
+    assert survey.days_after_match == 90
+    state = DIALOGUE.start(survey).state
+    asked = [state.step]
+    for _ in range(5):
+        turn = DIALOGUE.respond(survey, state, Incoming("1"))
+        state = turn.state
+        asked.append(state.step)
+    assert asked == list(survey.steps)
+    turn = DIALOGUE.respond(survey, State("practised_swedish"), Incoming("2"))
+    assert turn.answers == (("practised_swedish", "a_little"),)
+
+
+CONSENT_ONLY = '[questions.consent]\noptions = ["yes", "no"]\n'
+
+
+def test_options_go_only_with_choice_questions() -> None:
+    with pytest.raises(SurveyDefinitionError, match="options"):
+        parse('[questions.n]\ntype = "number"\noptions = ["1"]\n' + CONSENT_ONLY)
+    with pytest.raises(SurveyDefinitionError, match="type"):
+        parse('[questions.n]\ntype = "date"\n' + CONSENT_ONLY)

@@ -85,6 +85,12 @@ async def test_mail_settings_bring_the_channel_the_pages_and_the_mailbox_reader(
     assert isinstance(app.channels["email"], EmailChannel)
     paths = {route.path for route in app.web_routes() if isinstance(route, Route)}
     # the answer and upload pages, unsubscribe, and the digest's review page share one signer
-    assert paths == {"/a/{token}", "/u/{token}", "/unsubscribe/{token}", "/review/{token}"}
+    assert paths == {
+        "/a/{token}",
+        "/u/{token}",
+        "/unsubscribe/{token}",
+        "/review/{token}",
+        "/activities/{token}",
+    }
     assert len(app.background_tasks()) == 1
     await app.close()

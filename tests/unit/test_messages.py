@@ -74,7 +74,15 @@ def _survey_steps() -> set[str]:
     return {step for survey in data["surveys"].values() for step in survey["steps"]}
 
 
+def _first_steps() -> dict[str, str]:
+    """Each survey's first step, with the survey: only it is asked with the survey's opening."""
+    with SURVEYS.open("rb") as fileobj:
+        data = tomllib.load(fileobj)
+    return {survey["steps"][0]: name for name, survey in data["surveys"].items()}
+
+
 QUESTIONS = _surveys()
+ROLES = ("newcomer", "established")
 SURVEY_MSGIDS = {f"question.{name}" for name in QUESTIONS} | {
     f"option.{option}" for options in QUESTIONS.values() for option in options
 }
@@ -128,7 +136,11 @@ def catalogue() -> Catalogue:
 
 def test_the_survey_texts_are_listed_for_extraction() -> None:
     listed = {msgid for msgid in TEMPLATE_MSGIDS if msgid.startswith(("question.", "option."))}
-    assert listed == SURVEY_MSGIDS, "messages/templates/survey.txt must list bot/surveys.toml"
+    # a question may have a wording for one role ("question.<name>.<role>")
+    worded = {m for m in listed if m.count(".") == 2}
+    assert {m.rsplit(".", 1)[0] for m in worded} <= SURVEY_MSGIDS
+    assert {m.rsplit(".", 1)[1] for m in worded} <= set(ROLES)
+    assert listed - worded == SURVEY_MSGIDS, "messages/templates/survey.txt must list surveys.toml"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -235,14 +247,16 @@ def _links(options: tuple[str, ...]) -> dict[str, str]:
 
 def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
     """Every realistic set of parameters for a kind: each question, first or not, links or not."""
-    steps = _survey_steps()
+    firsts = _first_steps()
     for first_name, partner in _names(language):
         common: dict[str, object] = {"programme": PROGRAMME, "first_name": first_name}
         if kind == "question":
             for question, options in QUESTIONS.items():
-                # only a survey step opens a follow-up; consent comes after a photo
-                for first, links in product(
-                    (True, False) if question in steps else (False,), (False, True)
+                # only a survey's first step opens a follow-up; consent comes after a photo
+                for first, links, role in product(
+                    (True, False) if question in firsts else (False,),
+                    (False, True),
+                    (None, *ROLES),
                 ):
                     yield {
                         **common,
@@ -250,17 +264,21 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
                         "options": options,
                         "partner": partner,
                         "first": first,
+                        "role": role,
+                        **({"survey": firsts[question]} if first else {}),
                         **({"link_urls": _links(options)} if links else {}),
                     }
         elif kind in ("reprompt", "reminder"):
             for question, options in QUESTIONS.items():
-                yield {**common, "question": question, "options": options}
-                yield {
-                    **common,
-                    "question": question,
-                    "options": options,
-                    "link_urls": _links(options),
-                }
+                for role in (None, *ROLES):
+                    yield {**common, "question": question, "options": options, "role": role}
+                    yield {
+                        **common,
+                        "question": question,
+                        "options": options,
+                        "role": role,
+                        "link_urls": _links(options),
+                    }
         elif kind == "greeting_invite":
             yield common
             yield {**common, "upload_url": UPLOAD_URL}
@@ -543,3 +561,61 @@ def test_fuzzy_and_empty_entries_are_missing(tmp_path: Path) -> None:
         with pytest.raises(MissingMessage):
             custom.gettext("sv", msgid)
     assert custom.gettext("en", "goodbye") == "Have a nice day!"
+
+
+@pytest.mark.parametrize(("language", "channel"), list(product(LANGUAGES, CHANNELS)))
+def test_a_survey_opens_with_its_own_words_and_asks_in_the_role_s_words(
+    catalogue: Catalogue, language: str, channel: str
+) -> None:
+    common = {"programme": PROGRAMME, "first_name": "Amina", "partner": "Erik"}
+    first = catalogue.render(
+        "question",
+        language,
+        channel,
+        question="met_once_more",
+        options=("yes", "no"),
+        first=True,
+        survey="three_months",
+        **common,
+    )
+    assert catalogue.gettext(language, "intro.three_months", partner="Erik") in first.text
+    assert catalogue.gettext(language, "intro.first_fika", partner="Erik") not in first.text
+    # a survey without an opening of its own keeps the three-week one
+    weeks = catalogue.render(
+        "question",
+        language,
+        channel,
+        question="met_again",
+        options=("yes", "no"),
+        first=True,
+        survey="three_weeks",
+        **common,
+    )
+    assert catalogue.gettext(language, "intro.first_fika", partner="Erik") in weeks.text
+    for role, msgid in (
+        ("established", "question.practised_swedish.established"),
+        ("newcomer", "question.practised_swedish"),
+        (None, "question.practised_swedish"),
+    ):
+        asked = catalogue.render(
+            "question",
+            language,
+            channel,
+            question="practised_swedish",
+            options=("yes", "a_little", "no"),
+            role=role,
+            **common,
+        )
+        assert catalogue.gettext(language, msgid) in asked.text
+        shown = asked.text + " ".join(b.label for b in asked.buttons)
+        assert catalogue.option_label(language, "a_little") in shown
+
+
+def test_a_question_without_options_shows_no_numbers(catalogue: Catalogue) -> None:
+    common = {"programme": PROGRAMME, "first_name": "A", "partner": "B"}
+    sms = catalogue.render("question", "sv", "sms", question="met_again", options=(), **common)
+    assert catalogue.gettext("sv", "answer.number") not in sms.text
+    telegram = catalogue.render(
+        "question", "sv", "telegram", question="met_again", options=(), **common
+    )
+    assert telegram.buttons == () and catalogue.gettext("sv", "answer.tap") not in telegram.text
