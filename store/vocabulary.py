@@ -61,6 +61,11 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# the statuses a sender may claim (pending and due, or sending with a lease run out); the outbox's
+# partial index ix_outbox_open holds only these rows, so a claim never walks the sent ones
+CLAIMABLE_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
 class MessageKind(StrEnum):
     """What an outgoing message says; each has its templates in messages/templates/<channel>/."""
 
