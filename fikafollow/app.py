@@ -26,9 +26,9 @@ from fikafollow.config import ConfigError, Settings, parse_quiet_hours
 from fikafollow.errors import UnknownProgramme
 from messages.render import default_catalogue
 from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
-from scheduler.rate_limit import TokenBucket
+from scheduler.rate_limit import UNSHARED_RATE, Bucket, SharedBucket, TokenBucket
 from scheduler.sender import DrainResult, RetryPolicy, Sender
-from store import programmes
+from store import programmes, rate_slots
 from store.database import make_engine, make_sessionmaker
 from store.migrate import ensure_schema
 from store.models import Programme
@@ -108,10 +108,22 @@ class App:
         self.sender = Sender(
             self.sessions,
             self.channels,
-            {name: TokenBucket(rates.get(name, 10.0)) for name in self.channels},
+            {name: self._bucket(name, rates.get(name, 10.0)) for name in self.channels},
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
             on_failure=self.conversation.failed_for_good,
         )
+
+    def _bucket(self, channel: str, rate: float) -> Bucket:
+        """On PostgreSQL the instances share each channel's rate (a timeline in the database);
+        on SQLite, one instance, the bucket is its own."""
+        if self.engine.dialect.name != "postgresql" or rate >= UNSHARED_RATE:
+            return TokenBucket(rate)
+
+        async def reserve(seconds: float, hold: float) -> float:
+            async with self.sessions.begin() as session:
+                return await rate_slots.reserve(session, channel, seconds, hold)
+
+        return SharedBucket(rate, reserve)
 
     def channel_context(self, clock: Callable[[], datetime] = utc_now) -> ChannelContext:
         """What a channel's setup is lent: the way in, a clock, the reply-token signer."""

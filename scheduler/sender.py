@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Button, Channel, ChannelError, OutgoingMessage, TemporaryError
-from scheduler.rate_limit import TokenBucket
+from scheduler.rate_limit import Bucket
 from store import outbox
 from store.models import OutboxMessage
 
@@ -76,7 +76,7 @@ class Sender:
         self,
         sessions: async_sessionmaker[AsyncSession],
         channels: Mapping[str, Channel],
-        buckets: Mapping[str, TokenBucket],
+        buckets: Mapping[str, Bucket],
         policy: RetryPolicy,
         batch: int = 50,
         on_failure: OnFailure | None = None,

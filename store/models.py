@@ -358,3 +358,13 @@ class CoordinatorSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class RateSlot(Base):
+    """Where a channel's shared send timeline stands (PostgreSQL, several instances): the
+    instant up to which sends are already reserved (store/rate_slots.py)."""
+
+    __tablename__ = "rate_slot"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
