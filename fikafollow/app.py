@@ -28,7 +28,7 @@ from messages.render import default_catalogue
 from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
 from scheduler.rate_limit import UNSHARED_RATE, Bucket, SharedBucket, TokenBucket
 from scheduler.sender import DrainResult, RetryPolicy, Sender
-from store import programmes, rate_slots
+from store import leader, programmes, rate_slots
 from store.database import make_engine, make_sessionmaker
 from store.migrate import ensure_schema
 from store.models import Programme
@@ -144,8 +144,19 @@ class App:
         return routes
 
     def background_tasks(self) -> list[BackgroundTask]:
-        """Long-running tasks `serve` runs beside the web app (polling a bot, reading a mailbox)."""
-        return [task for setup in self.setups.values() for task in setup.tasks]
+        """Long-running tasks `serve` runs beside the web app (polling a bot, reading a mailbox);
+        among several instances on one PostgreSQL database each runs in one instance only."""
+        return [
+            self._alone(f"{name}.task.{n}", task)
+            for name, setup in self.setups.items()
+            for n, task in enumerate(setup.tasks)
+        ]
+
+    def _alone(self, name: str, task: BackgroundTask) -> BackgroundTask:
+        async def run() -> None:
+            await leader.run_alone(self.engine, name, task)
+
+        return run
 
     def questions(self) -> list[str]:
         """Every survey question once, in the order the surveys ask them."""
