@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from benchmarks import inbound, large_tables, outbound, rate, scale_out, scheduling
+from benchmarks.population import drop_databases
 from benchmarks.report import Report
 
 FigureRun = Callable[[Report, bool, Path], Awaitable[None]]
@@ -33,6 +34,23 @@ FIGURES: dict[str, FigureRun] = {
 }
 
 
+async def _figures(
+    names: list[str], report: Report, quick: bool, tmp: Path, failed: list[str]
+) -> None:
+    for name in names:
+        work = tmp / name
+        work.mkdir()
+        figure_started = time.monotonic()
+        try:
+            await FIGURES[name](report, quick, work)
+        except Exception as exc:
+            # one figure that cannot be measured says so and the others still run
+            failed.append(name)
+            traceback.print_exc(file=sys.stderr)
+            report.add(f"{name}.error", math.nan, "", note=f"{type(exc).__name__}: {exc}")
+        print(f"# {name}: {time.monotonic() - figure_started:.0f} s", flush=True)
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="CI sizes (about two minutes)")
@@ -43,22 +61,14 @@ async def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.ERROR)
     report = Report()
     started = time.monotonic()
-    failed = []
+    failed: list[str] = []
     mode = "quick" if args.quick else "full"
     print(f"# fikafollow benchmarks, {mode} mode, Python {platform.python_version()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="fikafollow-bench-") as tmp:
-        for name in args.only or list(FIGURES):
-            work = Path(tmp) / name
-            work.mkdir()
-            figure_started = time.monotonic()
-            try:
-                await FIGURES[name](report, args.quick, work)
-            except Exception as exc:
-                # one figure that cannot be measured says so and the others still run
-                failed.append(name)
-                traceback.print_exc(file=sys.stderr)
-                report.add(f"{name}.error", math.nan, "", note=f"{type(exc).__name__}: {exc}")
-            print(f"# {name}: {time.monotonic() - figure_started:.0f} s", flush=True)
+        try:
+            await _figures(args.only or list(FIGURES), report, args.quick, Path(tmp), failed)
+        finally:
+            await drop_databases()
     seconds = time.monotonic() - started
     print(f"# total {seconds:.0f} s", flush=True)
     if args.json is not None:

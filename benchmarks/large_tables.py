@@ -26,13 +26,13 @@ from benchmarks.report import Report
 
 
 def due(quick: bool) -> int:
-    return 100 if quick else 500
+    return 50 if quick else 500
 
 
 def sizes(quick: bool) -> list[tuple[str, int, int, int]]:
     """(label, follow-ups in the table, answers, rows imported) per size."""
     if quick:
-        return [("small", 1_000, 100, 100), ("large", 10_000, 1_000, 1_000)]
+        return [("small", 500, 50, 50), ("large", 5_000, 500, 500)]
     return [("small", 100_000, 10_000, 10_000), ("large", 1_000_000, 100_000, 100_000)]
 
 

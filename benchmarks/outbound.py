@@ -123,7 +123,7 @@ async def bare_twilio(count: int) -> float:
 
 
 async def run(report: Report, quick: bool, work: Path) -> None:
-    count = 100 if quick else 3000
+    count = 50 if quick else 3000
     for channel, bare in (("telegram", bare_telegram), ("sms", bare_twilio)):
         ceiling = await bare(count)
         report.add(f"outbound.{channel}.bare_client", ceiling, "msg/s")

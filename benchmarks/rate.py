@@ -70,10 +70,10 @@ async def drain_outbox(
 
 
 async def run(report: Report, quick: bool, work: Path) -> None:
-    seconds = 2 if quick else 10
+    seconds = 1.5 if quick else 10
     for rate in (30, 200):
-        # quick: at most 200 messages, enough for a rate and a window of 429s
-        count = min(rate * seconds, 200) if quick else rate * seconds
+        # quick: at most 100 messages, enough for a rate and a window of 429s
+        count = min(int(rate * seconds), 100) if quick else int(rate * seconds)
         for kind, instances in (("sqlite", 1), ("postgres", 1), ("postgres", 2)):
             name = f"rate.{rate}.{kind}.{instances}x"
             got = await drain_outbox(kind, work, count, instances, rate, limit=rate)

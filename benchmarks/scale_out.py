@@ -11,7 +11,7 @@ from benchmarks.report import Report
 
 
 async def run(report: Report, quick: bool, work: Path) -> None:
-    count = 300 if quick else 20_000
+    count = 100 if quick else 20_000
     one = await drain_outbox("postgres", work, count, 1, rate=None, limit=None)
     two = await drain_outbox("postgres", work, count, 2, rate=None, limit=None)
     report.add("scale_out.one.throughput", one.rate, "msg/s", note=f"{one.accepted:,} accepted")

@@ -43,7 +43,7 @@ def apscheduler_jobs(path: Path, count: int) -> float:
 
 
 async def run(report: Report, quick: bool, work: Path) -> None:
-    count = 500 if quick else 20_000
+    count = 200 if quick else 20_000
     path = work / f"schedule-{uuid.uuid4().hex[:8]}.db"
     url = f"sqlite+aiosqlite:///{path}"
     await create_schema(url, work, NOW)

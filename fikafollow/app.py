@@ -26,9 +26,9 @@ from fikafollow.config import ConfigError, Settings, parse_quiet_hours
 from fikafollow.errors import UnknownProgramme
 from messages.render import default_catalogue
 from scheduler.passes import ChaseResult, DispatchResult, chase, dispatch_due
-from scheduler.rate_limit import TokenBucket
+from scheduler.rate_limit import UNSHARED_RATE, Bucket, SharedBucket, TokenBucket
 from scheduler.sender import DrainResult, RetryPolicy, Sender
-from store import programmes
+from store import leader, programmes, rate_slots
 from store.database import make_engine, make_sessionmaker
 from store.migrate import ensure_schema
 from store.models import Programme
@@ -108,11 +108,23 @@ class App:
         self.sender = Sender(
             self.sessions,
             self.channels,
-            {name: TokenBucket(rates.get(name, 10.0)) for name in self.channels},
+            {name: self._bucket(name, rates.get(name, 10.0)) for name in self.channels},
             RetryPolicy(settings.max_attempts, settings.retry_base_seconds),
             on_failure=self.conversation.failed_for_good,
             refresh=self.conversation.refresh,
         )
+
+    def _bucket(self, channel: str, rate: float) -> Bucket:
+        """On PostgreSQL the instances share each channel's rate (a timeline in the database);
+        on SQLite, one instance, the bucket is its own."""
+        if self.engine.dialect.name != "postgresql" or rate >= UNSHARED_RATE:
+            return TokenBucket(rate)
+
+        async def reserve(seconds: float, hold: float) -> float:
+            async with self.sessions.begin() as session:
+                return await rate_slots.reserve(session, channel, seconds, hold)
+
+        return SharedBucket(rate, reserve)
 
     def channel_context(self, clock: Callable[[], datetime] = utc_now) -> ChannelContext:
         """What a channel's setup is lent: the way in, a clock, the reply-token signer."""
@@ -133,8 +145,19 @@ class App:
         return routes
 
     def background_tasks(self) -> list[BackgroundTask]:
-        """Long-running tasks `serve` runs beside the web app (polling a bot, reading a mailbox)."""
-        return [task for setup in self.setups.values() for task in setup.tasks]
+        """Long-running tasks `serve` runs beside the web app (polling a bot, reading a mailbox);
+        among several instances on one PostgreSQL database each runs in one instance only."""
+        return [
+            self._alone(f"{name}.task.{n}", task)
+            for name, setup in self.setups.items()
+            for n, task in enumerate(setup.tasks)
+        ]
+
+    def _alone(self, name: str, task: BackgroundTask) -> BackgroundTask:
+        async def run() -> None:
+            await leader.run_alone(self.engine, name, task)
+
+        return run
 
     def questions(self) -> list[str]:
         """Every survey question once, in the order the surveys ask them."""

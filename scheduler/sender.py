@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Button, Channel, ChannelError, OutgoingMessage, TemporaryError
-from scheduler.rate_limit import TokenBucket
+from scheduler.rate_limit import Bucket
 from scheduler.timeliness import Refresh, delivered, hold_back_untimely
 from store import outbox
 from store.models import OutboxMessage
@@ -78,7 +78,7 @@ class Sender:
         self,
         sessions: async_sessionmaker[AsyncSession],
         channels: Mapping[str, Channel],
-        buckets: Mapping[str, TokenBucket],
+        buckets: Mapping[str, Bucket],
         policy: RetryPolicy,
         batch: int = 50,
         on_failure: OnFailure | None = None,

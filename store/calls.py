@@ -51,7 +51,7 @@ async def call_list(
 
     `questions` are the questions to list as unanswered, or each survey's questions by survey
     (then a follow-up lists only its own survey's)."""
-    rows = await session.execute(
+    stmt = (
         select(FollowUp, Participant, Match)
         .join(Participant, Participant.id == FollowUp.participant_id)
         .join(Match, Match.id == FollowUp.match_id)
@@ -64,12 +64,14 @@ async def call_list(
         )
         .order_by(Participant.language, Participant.first_name, Participant.id, Match.id)
     )
-    found = [(f, p, m) for f, p, m in rows]
+    found = [(f, p, m) for f, p, m in await session.execute(stmt)]
     answered: dict[int, set[str]] = {}
     if found:
-        ids = [f.id for f, _, _ in found]
+        # the same follow-ups as a subquery: bound one by one, a large programme's ids pass the
+        # 32,767 parameters asyncpg allows in one statement
+        chosen = stmt.with_only_columns(FollowUp.id).order_by(None)
         for followup_id, question in await session.execute(
-            select(Answer.followup_id, Answer.question).where(Answer.followup_id.in_(ids))
+            select(Answer.followup_id, Answer.question).where(Answer.followup_id.in_(chosen))
         ):
             answered.setdefault(followup_id, set()).add(question)
     reasons = await _unreachable_reasons(

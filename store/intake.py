@@ -11,17 +11,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import languages
 from store.match_files import FileProblem, parse_date, read_table, word
 from store.models import FollowUp, Match, MatchMember, Participant, Programme
 from store.programmes import send_window
-from store.vocabulary import CHANNELS
+from store.timing import SendWindow
+from store.vocabulary import CHANNELS, FollowUpStatus
 
 COLUMNS = (
     "match_id",
@@ -335,6 +337,13 @@ def check_dates(
     return errors
 
 
+# matches written per round of statements: the lookups bind at most a few thousand values (asyncpg
+# allows 32,767 per statement) and what one round holds in memory stays the same however long
+# the file is
+BATCH = 500
+_FIELDS = ("first_name", "role", "language", "channel", "phone", "email", "gender")
+
+
 async def apply(
     session: AsyncSession,
     programme: Programme,
@@ -344,111 +353,213 @@ async def apply(
 ) -> IntakeResult:
     """Write checked rows (the caller commits). Same rows again: nothing changes.
 
-    `survey_days` says how many days after the first meeting each survey is due.
+    `survey_days` says how many days after the first meeting each survey is due. Set-based: a
+    batch of matches costs a few lookups and one executemany per table, whatever its size.
     """
     result = IntakeResult()
     window = send_window(programme)
     surveys = [name for name in programme.surveys.split(",") if name]
-    people: dict[str, Participant] = {}
-    for row in rows:
-        if row.participant_id in people:
-            continue
-        person = await session.scalar(
-            select(Participant).where(
-                Participant.programme_id == programme.id,
-                Participant.external_id == row.participant_id,
-            )
-        )
-        fields = {
-            "first_name": row.first_name,
-            "role": row.role,
-            "language": row.language,
-            "channel": row.channel,
-            "phone": row.phone,
-            "email": row.email,
-            "gender": row.gender,
-        }
-        if person is None:
-            person = Participant(
-                programme_id=programme.id,
-                external_id=row.participant_id,
-                created_at=now,
-                updated_at=now,
-                **fields,
-            )
-            session.add(person)
-            result.participants_created += 1
-        elif any(getattr(person, k) != v for k, v in fields.items()):
-            for key, value in fields.items():
-                setattr(person, key, value)
-            person.updated_at = now
-            result.participants_changed += 1
-        if row.phone and is_fixed_line(row.phone) and not person.is_dead("sms"):
-            # a landline cannot take an SMS, but a coordinator can phone it: kept, not for SMS
-            person.mark_dead("sms")
-            result.landlines.append(row.participant_id)
-        people[row.participant_id] = person
-    await session.flush()
-
     by_match: dict[str, list[Row]] = {}
     for row in rows:
         by_match.setdefault(row.match_id, []).append(row)
-    for match_id, match_rows in by_match.items():
-        first = match_rows[0]
-        match = await session.scalar(
-            select(Match).where(Match.programme_id == programme.id, Match.external_id == match_id)
+    people: dict[str, int] = {}  # external id → participant id, over the whole file
+    match_ids = list(by_match)
+    for start in range(0, len(match_ids), BATCH):
+        batch = {m: by_match[m] for m in match_ids[start : start + BATCH]}
+        await _participants(session, programme.id, batch, people, now, result)
+        await _matches(
+            session, programme.id, batch, people, window, surveys, survey_days, now, result
         )
-        moved_date = False
-        if match is None:
-            match = Match(
-                programme_id=programme.id,
-                external_id=match_id,
-                matched_on=first.matched_on,
-                kind=first.kind,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(match)
-            await session.flush()
-            result.matches_created += 1
-        elif (match.matched_on, match.kind) != (first.matched_on, first.kind):
-            moved_date = match.matched_on != first.matched_on
-            match.matched_on, match.kind, match.updated_at = first.matched_on, first.kind, now
-            result.matches_changed += 1
-        existing = set(
-            await session.scalars(
-                select(MatchMember.participant_id).where(MatchMember.match_id == match.id)
-            )
-        )
-        for row in match_rows:
-            pid = people[row.participant_id].id
-            if pid not in existing:
-                session.add(MatchMember(match_id=match.id, participant_id=pid))
-                existing.add(pid)
-        followups = {
-            (f.participant_id, f.survey): f
-            for f in await session.scalars(select(FollowUp).where(FollowUp.match_id == match.id))
-        }
-        for pid in sorted(existing):
-            for survey in surveys:
-                due = window.due_at(match.matched_on, survey_days[survey])
-                # imported late: still followed up, at the next time we may write
-                due = max(due, window.next_allowed(now))
-                followup = followups.get((pid, survey))
-                if followup is None:
-                    session.add(
-                        FollowUp(
-                            programme_id=programme.id,
-                            match_id=match.id,
-                            participant_id=pid,
-                            survey=survey,
-                            due_at=due,
-                            status="scheduled",
-                        )
-                    )
-                    result.followups_created += 1
-                elif moved_date and followup.status == "scheduled" and followup.due_at != due:
-                    followup.due_at = due
-                    result.followups_moved += 1
-    await session.flush()
     return result
+
+
+async def _participants(
+    session: AsyncSession,
+    programme_id: str,
+    batch: Mapping[str, list[Row]],
+    people: dict[str, int],
+    now: datetime,
+    result: IntakeResult,
+) -> None:
+    """The batch's participants not seen yet in this file: created, or changed in one
+    executemany each."""
+    first: dict[str, Row] = {}
+    for match_rows in batch.values():
+        for row in match_rows:
+            if row.participant_id not in people:
+                first.setdefault(row.participant_id, row)
+    if not first:
+        return
+    found = await session.execute(
+        select(Participant.id, Participant.external_id, *_columns()).where(
+            Participant.programme_id == programme_id, Participant.external_id.in_(list(first))
+        )
+    )
+    changed = []
+    for pid, external_id, *values in found:
+        people[external_id] = pid
+        wanted = _fields(first[external_id])
+        if tuple(values) != tuple(wanted.values()):
+            changed.append({"id": pid, **wanted, "updated_at": now})
+    if changed:
+        await session.execute(update(Participant), changed)
+        result.participants_changed += len(changed)
+    new = [
+        {
+            "programme_id": programme_id,
+            "external_id": external_id,
+            "created_at": now,
+            "updated_at": now,
+            **_fields(row),
+        }
+        for external_id, row in first.items()
+        if external_id not in people
+    ]
+    if new:
+        created = await session.execute(
+            insert(Participant).returning(
+                Participant.id, Participant.external_id, sort_by_parameter_order=True
+            ),
+            new,
+        )
+        for pid, external_id in created:
+            people[external_id] = pid
+        result.participants_created += len(new)
+    landlines = {
+        people[external_id]: external_id
+        for external_id, row in first.items()
+        if row.phone and is_fixed_line(row.phone)
+    }
+    if landlines:
+        # a landline cannot take an SMS, but a coordinator can phone it: kept, not for SMS
+        for person in await session.scalars(
+            select(Participant).where(Participant.id.in_(list(landlines)))
+        ):
+            if not person.is_dead("sms"):
+                person.mark_dead("sms")
+                result.landlines.append(landlines[person.id])
+
+
+def _fields(row: Row) -> dict[str, object]:
+    return {key: getattr(row, key) for key in _FIELDS}
+
+
+def _columns() -> list[Any]:
+    return [getattr(Participant, key) for key in _FIELDS]
+
+
+async def _matches(
+    session: AsyncSession,
+    programme_id: str,
+    batch: Mapping[str, list[Row]],
+    people: Mapping[str, int],
+    window: SendWindow,
+    surveys: list[str],
+    survey_days: Mapping[str, int],
+    now: datetime,
+    result: IntakeResult,
+) -> None:
+    """The batch's matches, their members and their follow-ups: created, changed or moved."""
+    found = await session.execute(
+        select(Match.id, Match.external_id, Match.matched_on, Match.kind).where(
+            Match.programme_id == programme_id, Match.external_id.in_(list(batch))
+        )
+    )
+    ids: dict[str, int] = {}
+    moved: set[int] = set()  # matches whose date changed: their scheduled follow-ups move
+    changed = []
+    for mid, external_id, matched_on, kind in found:
+        ids[external_id] = mid
+        row = batch[external_id][0]
+        if (matched_on, kind) != (row.matched_on, row.kind):
+            if matched_on != row.matched_on:
+                moved.add(mid)
+            changed.append(
+                {"id": mid, "matched_on": row.matched_on, "kind": row.kind, "updated_at": now}
+            )
+    if changed:
+        await session.execute(update(Match), changed)
+        result.matches_changed += len(changed)
+    existing_matches = list(ids.values())
+    new = [
+        {
+            "programme_id": programme_id,
+            "external_id": external_id,
+            "matched_on": match_rows[0].matched_on,
+            "kind": match_rows[0].kind,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for external_id, match_rows in batch.items()
+        if external_id not in ids
+    ]
+    if new:
+        created = await session.execute(
+            insert(Match).returning(Match.id, Match.external_id, sort_by_parameter_order=True),
+            new,
+        )
+        for mid, external_id in created:
+            ids[external_id] = mid
+        result.matches_created += len(new)
+
+    members: dict[int, set[int]] = {mid: set() for mid in ids.values()}
+    followups: dict[tuple[int, int, str], tuple[int, str, datetime]] = {}
+    if existing_matches:
+        for mid, pid in await session.execute(
+            select(MatchMember.match_id, MatchMember.participant_id).where(
+                MatchMember.match_id.in_(existing_matches)
+            )
+        ):
+            members[mid].add(pid)
+        for fid, mid, pid, survey, status, due_at in await session.execute(
+            select(
+                FollowUp.id,
+                FollowUp.match_id,
+                FollowUp.participant_id,
+                FollowUp.survey,
+                FollowUp.status,
+                FollowUp.due_at,
+            ).where(FollowUp.match_id.in_(existing_matches))
+        ):
+            followups[(mid, pid, survey)] = (fid, status, due_at)
+    new_members = []
+    for external_id, match_rows in batch.items():
+        mid = ids[external_id]
+        for row in match_rows:
+            pid = people[row.participant_id]
+            if pid not in members[mid]:
+                new_members.append({"match_id": mid, "participant_id": pid})
+                members[mid].add(pid)
+    if new_members:
+        await session.execute(insert(MatchMember), new_members)
+
+    first_met = {ids[m]: match_rows[0].matched_on for m, match_rows in batch.items()}
+    # imported late: still followed up, at the next time we may write
+    earliest = window.next_allowed(now)
+    new_followups = []
+    moves = []
+    for external_id in batch:
+        mid = ids[external_id]
+        for pid in sorted(members[mid]):
+            for survey in surveys:
+                due = max(window.due_at(first_met[mid], survey_days[survey]), earliest)
+                known = followups.get((mid, pid, survey))
+                if known is None:
+                    new_followups.append(
+                        {
+                            "programme_id": programme_id,
+                            "match_id": mid,
+                            "participant_id": pid,
+                            "survey": survey,
+                            "due_at": due,
+                            "status": FollowUpStatus.SCHEDULED,
+                        }
+                    )
+                elif mid in moved and known[1] == FollowUpStatus.SCHEDULED and known[2] != due:
+                    moves.append({"id": known[0], "due_at": due})
+    if new_followups:
+        await session.execute(insert(FollowUp), new_followups)
+        result.followups_created += len(new_followups)
+    if moves:
+        await session.execute(update(FollowUp), moves)
+        result.followups_moved += len(moves)

@@ -19,11 +19,16 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from store.vocabulary import FollowUpStatus, OutboxStatus
+from store.vocabulary import CLAIMABLE_OUTBOX, FollowUpStatus, OutboxStatus
+
+# the rows of the outbox's partial index: those a sender may claim
+_CLAIMABLE = ", ".join(f"'{status}'" for status in CLAIMABLE_OUTBOX)
+OPEN_OUTBOX_SQL = f"status IN ({_CLAIMABLE})"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -199,7 +204,19 @@ class FollowUp(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # the claim's OR (pending and due, or a lease run out) defeats a (status, …) index on
+        # SQLite: with a million sent rows it scanned them all. This index holds only the open
+        # rows, in the order a claim takes them.
+        Index(
+            "ix_outbox_open",
+            "channel",
+            "id",
+            sqlite_where=text(OPEN_OUTBOX_SQL),
+            postgresql_where=text(OPEN_OUTBOX_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     programme_id: Mapped[str] = mapped_column(ForeignKey("programme.id"))
@@ -410,3 +427,13 @@ class Activity(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RateSlot(Base):
+    """Where a channel's shared send timeline stands (PostgreSQL, several instances): the
+    instant up to which sends are already reserved (store/rate_slots.py)."""
+
+    __tablename__ = "rate_slot"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -124,7 +124,10 @@ async def outcomes(
     found = [(f, p, m) for f, p, m in await session.execute(stmt)]
     answers: dict[int, dict[str, Answer]] = {}
     if found:
-        query = select(Answer).where(Answer.followup_id.in_([f.id for f, _, _ in found]))
+        # the same follow-ups as a subquery, not their ids bound one by one: a large programme
+        # has more than the 32,767 parameters asyncpg can bind in one statement
+        chosen = stmt.with_only_columns(FollowUp.id).order_by(None)
+        query = select(Answer).where(Answer.followup_id.in_(chosen))
         if until is not None:
             query = query.where(Answer.answered_at < until)
         for answer in (await session.scalars(query.order_by(Answer.answered_at, Answer.id))).all():
@@ -352,23 +355,20 @@ async def funder_figures(
     """The funder report's figures for matches first met from `first_day` to `last_day`
     (inclusive), with all that became of them. The follow-up rows count the follow-ups of
     `survey` (default: all); the answers by question count every survey's."""
-    matches = await session.execute(
-        select(Match.kind, Match.id).where(
-            Match.programme_id == programme_id,
-            Match.matched_on >= first_day,
-            Match.matched_on <= last_day,
-        )
+    chosen = select(Match.kind, Match.id).where(
+        Match.programme_id == programme_id,
+        Match.matched_on >= first_day,
+        Match.matched_on <= last_day,
     )
     by_kind: dict[str, int] = {"individual": 0, "family": 0}
-    match_ids = []
-    for kind, match_id in matches:
+    for kind, _match_id in await session.execute(chosen):
         by_kind[kind] = by_kind.get(kind, 0) + 1
-        match_ids.append(match_id)
+    # subqueries rather than bound ids: past 32,767 of them asyncpg refuses the statement
     people = (
         await session.scalars(
             select(Participant)
             .join(MatchMember, MatchMember.participant_id == Participant.id)
-            .where(MatchMember.match_id.in_(match_ids))
+            .where(MatchMember.match_id.in_(chosen.with_only_columns(Match.id)))
             .distinct()
         )
     ).all()
@@ -392,8 +392,14 @@ async def funder_figures(
     photos: dict[int, tuple[int, int]] = {}
     if asked:
         rows = await session.execute(
-            select(Greeting.followup_id, Greeting.consent).where(
-                Greeting.followup_id.in_([o.followup_id for o in asked]),
+            select(Greeting.followup_id, Greeting.consent)
+            .join(FollowUp, FollowUp.id == Greeting.followup_id)
+            .join(Match, Match.id == FollowUp.match_id)
+            .where(
+                FollowUp.programme_id == programme_id,
+                FollowUp.started_at.is_not(None),
+                Match.matched_on >= first_day,
+                Match.matched_on <= last_day,
                 Greeting.photo_path.is_not(None),
             )
         )

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Answer, FollowUp, Greeting, InboxEvent, Match, OutboxMessage, Participant
 
+# rows fetched at a time by a streamed export
+STREAM_ROWS = 1000
 ANSWER_COLUMNS = (
     "match_id",
     "participant_id",
@@ -28,24 +30,37 @@ async def answer_rows(
     session: AsyncSession, programme_id: str, questions: Collection[str]
 ) -> AsyncIterator[dict[str, str]]:
     """One row per understood answer to a survey question, oldest first."""
+    # plain columns streamed in slices, not ORM objects in one list: the export's memory stays
+    # flat however many answers a programme has
     stmt = (
-        select(Answer, FollowUp, Participant, Match)
+        select(
+            Match.external_id,
+            Participant.external_id,
+            Participant.language,
+            Answer.channel,
+            Answer.question,
+            Answer.value,
+            Answer.raw_text,
+            Answer.answered_at,
+        )
         .join(FollowUp, FollowUp.id == Answer.followup_id)
         .join(Participant, Participant.id == FollowUp.participant_id)
         .join(Match, Match.id == FollowUp.match_id)
         .where(FollowUp.programme_id == programme_id, Answer.question.in_(list(questions)))
         .order_by(Answer.answered_at, Answer.id)
+        .execution_options(yield_per=STREAM_ROWS)
     )
-    for answer, _followup, participant, match in await session.execute(stmt):
+    result = await session.stream(stmt)
+    async for match, participant, language, channel, question, value, raw, at in result:
         yield {
-            "match_id": match.external_id,
-            "participant_id": participant.external_id,
-            "language": participant.language,
-            "channel": answer.channel,
-            "question": answer.question,
-            "answer": answer.value,
-            "raw_text": answer.raw_text,
-            "answered_at": _iso(answer.answered_at),
+            "match_id": match,
+            "participant_id": participant,
+            "language": language,
+            "channel": channel,
+            "question": question,
+            "answer": value,
+            "raw_text": raw,
+            "answered_at": _iso(at),
         }
 
 

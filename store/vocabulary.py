@@ -64,6 +64,9 @@ class OutboxStatus(StrEnum):
 # how a failed message's last_error begins when temporary errors outlasted its retries (an
 # outage), not a provider's refusal: `outbox retry` queues these again and the digest lists them
 OUT_OF_ATTEMPTS = "out of attempts"
+# the statuses a sender may claim (pending and due, or sending with a lease run out); the outbox's
+# partial index ix_outbox_open holds only these rows, so a claim never walks the sent ones
+CLAIMABLE_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 class MessageKind(StrEnum):
