@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from store import intake
 from store.match_files import MAX_FIELD
@@ -55,3 +57,20 @@ def test_a_control_character_in_a_cell_is_an_error_naming_line_and_column(bad: s
     assert read(HEADER, ROWS[0], ROWS[1].replace("Karin", bad)) == [
         "line 3: first_name contains a control character"
     ]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.binary(max_size=2000) | st.text(max_size=500).map(lambda t: (HEADER + "\n" + t).encode()))
+def test_any_bytes_as_a_match_file_are_rows_or_errors_never_an_exception(data: bytes) -> None:
+    rows, errors = intake.read_file(data, "SE")
+    assert bool(rows) or bool(errors)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_as_an_api_body_are_rows_errors_or_not_json(data: bytes) -> None:
+    try:
+        rows, errors = intake.read_api_body(data, "SE")
+    except intake.NotJson:
+        return
+    assert bool(rows) or bool(errors)
