@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -174,3 +175,17 @@ async def test_a_database_that_goes_away_answers_503_and_comes_back(
             assert again.status_code == 200
     finally:
         await proxy.cut()
+
+
+async def test_a_png_bomb_gets_the_photo_rejected_answer_quickly(app: App) -> None:
+    # the conversation's own path for a bad photo, in the participant's language
+    from tests.integration.test_conversation import outbox_kinds, send, started
+    from tests.unit.test_photo_bombs import png
+
+    await started(app)
+    begun = time.monotonic()
+    assert await send(app, photos=(png(7000, 7000),), photo_types=("image/png",)) == (
+        "photo_rejected"
+    )
+    assert time.monotonic() - begun < 2
+    assert await outbox_kinds(app) == ["question", "photo_rejected"]
