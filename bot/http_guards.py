@@ -9,6 +9,7 @@ signature costs that much memory before the signature is checked. Both are plain
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
@@ -16,12 +17,18 @@ from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from store.database import is_away
+
+log = logging.getLogger(__name__)
+
 # a page's own styles are inline (one file per page, no build step); no page runs a script
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+# how long a client (Twilio, Telegram, a browser) is asked to wait while the database is away
+RETRY_AFTER_SECONDS = 5
 
 
 class BodyLimit:
@@ -96,3 +103,44 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class DatabaseAway:
+    """A request that fails because the database is unreachable or locked answers 503 with
+    Retry-After, so Twilio and Telegram send the webhook again and nothing is lost; one warning
+    line names the error's type only (its text may carry a statement's values)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except Exception as exc:
+            if started or not is_away(exc):
+                raise
+            # the first part of the path only: a page's path carries its token
+            where = "/" + scope["path"].lstrip("/").split("/", 1)[0]
+            log.warning(
+                "database away: %s %s… answered 503 (%s)",
+                scope["method"],
+                where,
+                type(exc).__name__,
+            )
+            response = PlainTextResponse(
+                "the database is not available; try again shortly",
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await response(scope, receive, send)

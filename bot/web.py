@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.answer_pages import MAX_UPLOAD_BODY
-from bot.http_guards import BodyLimit, SecurityHeaders
+from bot.http_guards import BodyLimit, DatabaseAway, SecurityHeaders
 from store import api_keys, intake
 from store.models import Programme
 
@@ -65,27 +64,23 @@ def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlet
         scheme, _, key = auth.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return _error(401, "send the API key as 'Authorization: Bearer KEY'")
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY:
-            return _error(413, f"body larger than {MAX_BODY} bytes")
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return _error(413, f"body larger than {MAX_BODY} bytes")
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "body is not JSON")
+        # the key is checked before the body is read or parsed: a stranger's body costs nothing
         async with ctx.sessions() as session:
             api_key = await api_keys.verify(session, key)
-            if api_key is None:
-                return _error(401, "unknown or revoked API key")
-            rows, errors = intake.read_json(body, ctx.default_region)
-            if errors:
-                return _error(
-                    422,
-                    "nothing was imported",
-                    errors=[{"where": e.where, "reason": e.reason} for e in errors],
-                )
+        if api_key is None:
+            return _error(401, "unknown or revoked API key")
+        raw = await request.body()  # bounded while it streams by BodyLimit (/api/ prefix)
+        try:
+            rows, errors = intake.read_api_body(raw, ctx.default_region)
+        except intake.NotJson:
+            return _error(400, "body is not JSON")
+        if errors:
+            return _error(
+                422,
+                "nothing was imported",
+                errors=[{"where": e.where, "reason": e.reason} for e in errors],
+            )
+        async with ctx.sessions() as session:
             programme = await session.get_one(Programme, api_key.programme_id)
             result = await intake.apply(session, programme, rows, ctx.clock(), ctx.survey_days)
             await session.commit()
@@ -109,5 +104,7 @@ def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlet
         middleware=[
             Middleware(BodyLimit, default=DEFAULT_BODY_LIMIT, by_prefix=BODY_LIMITS),
             Middleware(SecurityHeaders, https=ctx.https),
+            # innermost: its 503 goes out through the headers and the limit like any answer
+            Middleware(DatabaseAway),
         ],
     )

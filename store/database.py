@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -102,3 +105,37 @@ async def begin(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield connection
     finally:
         await connection.close()
+
+
+# what the drivers raise when the server is away, refuses connections or is shutting down, or
+# a SQLite file stays locked past the busy timeout; a bug (a constraint, bad SQL) is none of them
+_AWAY_SQLSTATE_CLASSES = ("08", "53", "57")  # connection, insufficient resources, operator
+_SQLITE_AWAY = ("database is locked", "database table is locked", "unable to open", "disk i/o")
+
+
+def is_away(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database is unreachable or locked for now,
+    so the request may be tried again in a moment (503) rather than failing (500)."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # a cause chain is short; never loop on a cyclic one
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, (SATimeoutError, DisconnectionError, ConnectionError)):
+            return True  # the pool found no connection in time; the server went away
+        if isinstance(seen, OSError) and seen.errno is not None and seen.errno in _NET_ERRNOS:
+            return True
+        # asyncpg's errors carry it, its lost connection too (08003)
+        sqlstate = getattr(seen, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _AWAY_SQLSTATE_CLASSES:
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and str(seen).lower().startswith(
+            _SQLITE_AWAY
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_NET_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH}

@@ -7,14 +7,16 @@ importing the same rows twice changes nothing.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +52,15 @@ EXAMPLE_ROWS: list[list[object]] = [
     for row in csv.DictReader(_EXAMPLE.read_text(encoding="utf-8").splitlines())
 ]
 _MAX = {"match_id": 100, "participant_id": 100, "first_name": 200}
+# C0 and C1 control characters (NUL among them): PostgreSQL refuses NUL in text, and no name,
+# address or id needs the others; tab and newline are refused too since no field spans lines
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def no_control(value: str) -> str:
+    if CONTROL.search(value):
+        raise ValueError("contains a control character")
+    return value
 
 
 @dataclass(frozen=True)
@@ -119,6 +130,10 @@ def check_record(record: Mapping[str, object], where: str, region: str) -> Row |
             errors.append(f"{key} is empty")
         elif len(values[key]) > _MAX[key]:
             errors.append(f"{key} is longer than {_MAX[key]} characters")
+    for key in COLUMNS:
+        if CONTROL.search(values[key]):
+            errors.append(f"{key} contains a control character")
+            values[key] = CONTROL.sub("", values[key])
     for key in ("kind", "role", "language", "channel", "gender"):
         values[key] = word(key, values[key])
     matched_on = parse_date(values["matched_on"])
@@ -342,6 +357,65 @@ def check_dates(
 # the file is
 BATCH = 500
 _FIELDS = ("first_name", "role", "language", "channel", "phone", "email", "gender")
+
+
+# The API's body, checked by type before any value is looked at: strings are strings (no objects,
+# lists, booleans or numbers where a name or id belongs), lengths bounded, no control characters,
+# no unknown fields. What a value means (a language, a phone number) is check_record's.
+_Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control)]
+_Id = Annotated[str, StringConstraints(max_length=100, pattern=r"^[\w.:/#@+-]+$")]
+_Word = Annotated[str, StringConstraints(max_length=40), AfterValidator(no_control)]
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class ApiParticipant(BaseModel):
+    model_config = _STRICT
+    participant_id: _Id
+    first_name: _Text
+    role: _Word
+    language: _Word
+    channel: _Word
+    phone: _Word | None = None
+    email: _Text | None = None
+    gender: _Word | None = None
+
+
+class ApiMatch(BaseModel):
+    model_config = _STRICT
+    match_id: _Id
+    matched_on: _Word
+    kind: _Word
+    participants: list[ApiParticipant]
+
+
+class ApiBody(BaseModel):
+    model_config = _STRICT
+    matches: list[ApiMatch]
+
+
+class NotJson(ValueError):
+    """The API's body is not JSON at all (or nested past what the parser follows)."""
+
+
+def read_api_body(raw: bytes, region: str) -> tuple[list[Row], list[RowError]]:
+    """Parse and check the API's body in one pass: the schema first, then each record's values."""
+    try:
+        body = ApiBody.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = exc.errors(include_input=False, include_url=False)
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise NotJson from None
+        return [], [RowError(_where(problem["loc"]), problem["msg"]) for problem in problems]
+    return read_json(body.model_dump(), region)
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """Pydantic's location ('matches', 0, 'participants', 1, 'first_name') as the README writes
+    it: matches[0].participants[1].first_name."""
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else str(part)
+    return where or "body"
 
 
 async def apply(

@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,6 +21,10 @@ from charset_normalizer import from_bytes
 from messages.languages import all_languages
 
 MAX_FILE = 4 * 1024 * 1024
+# no cell of a match file is longer than a name or an address; the csv module's limit is
+# process-wide, and nothing else here reads CSV that needs more
+MAX_FIELD = 10_000
+csv.field_size_limit(MAX_FIELD)
 
 # Words a coordinator may write for each code, lower case. Language names come from each
 # language's data file (its names in Swedish, English and itself, and its aliases).
@@ -132,6 +136,15 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
+def _header(names: Iterable[str], where: str = "line 1") -> list[str]:
+    """The header row, refused when a column is named twice (which one would be meant?)."""
+    header = list(names)
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:
+        raise FileProblem(where, f"names a column twice: {', '.join(twice)}")
+    return header
+
+
 def read_csv_table(data: bytes) -> Table:
     text = decode(data)
     first = text.split("\n", 1)[0]
@@ -141,9 +154,19 @@ def read_csv_table(data: bytes) -> Table:
     header: list[str] | None = None
     records: list[tuple[str, dict[str, str]]] = []
     problems: list[tuple[str, str]] = []
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # a cell past MAX_FIELD (a quote never closed makes one): nothing after it is sure
+            where = f"line {reader.line_num}"
+            if "field larger" in str(exc):
+                raise FileProblem(where, f"has a cell longer than {MAX_FIELD} characters") from None
+            raise FileProblem(where, f"cannot be read as CSV ({exc})") from None
         if header is None:
-            header = [v.strip().lower() for v in values]
+            header = _header(v.strip().lower() for v in values)
             continue
         where = f"line {reader.line_num}"
         if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
@@ -166,9 +189,10 @@ def read_xlsx_table(data: bytes) -> Table:
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         values = [_cell(v) for v in row]
         if header is None:
-            header = [v.lower() for v in values]
-            while header and not header[-1]:
-                header.pop()
+            names = [v.lower() for v in values]
+            while names and not names[-1]:
+                names.pop()
+            header = _header(names, f"row {number}")
             continue
         records.append((f"row {number}", dict(zip(header, values, strict=False))))
     book.close()

@@ -17,9 +17,16 @@ from pillow_heif import register_heif_opener
 register_heif_opener()
 
 MAX_BYTES = 15 * 1024 * 1024
-# a 12-megapixel phone photo is 12e6; far beyond that is a decompression bomb, not a photo
+# A 12-megapixel phone photo is 12e6. A JPEG is decoded at a fraction of its size (draft mode,
+# down to what is kept), so even a 48-megapixel camera's costs little; every other format is
+# decoded whole (a 5 kB PNG of 49 megapixels is 150 MB of pixels), so its limit is lower. Both
+# are read from the header, before a pixel is decoded.
 MAX_PIXELS = 50_000_000
+MAX_DECODED_PIXELS = 25_000_000
+DRAFT_FORMATS = {"JPEG", "MPO"}
 LONGEST_SIDE = 2048
+# Pillow's own guard, for any path that opens an image without this module's checks
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "HEIF", "MPO"}
 
 
@@ -52,12 +59,18 @@ class PhotoStore:
                 if probe.format not in ACCEPTED:
                     raise PhotoRejected("not_an_image")
                 width, height = probe.size
-                if width * height > MAX_PIXELS:
+                drafted = probe.format in DRAFT_FORMATS
+                if width * height > (MAX_PIXELS if drafted else MAX_DECODED_PIXELS):
                     raise PhotoRejected("too_many_pixels")
+                if drafted:
+                    probe.draft(None, (LONGEST_SIDE, LONGEST_SIDE))
                 probe.load()
                 # turn the picture the way the phone meant, then forget every tag
                 upright = ImageOps.exif_transpose(probe).convert("RGB")
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # past twice MAX_PIXELS Pillow refuses at open (a warning under -W error)
+            raise PhotoRejected("too_many_pixels") from exc
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise PhotoRejected("not_an_image") from exc
         upright.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
         out = io.BytesIO()

@@ -99,6 +99,14 @@ class InboundMessage:
     photos: tuple[bytes, ...] = field(default=())
     photo_types: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # a NUL is never meant (PostgreSQL refuses it in text, SQLite would keep it): whatever a
+        # provider or a stranger sends, what is stored from it carries none
+        for name in ("provider_id", "sender", "text", "button_value"):
+            value = getattr(self, name)
+            if value is not None and "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", ""))
+
 
 class Channel(Protocol):
     name: str

@@ -4,6 +4,7 @@ refused with 413 while it streams in (chunked too), and HTML pages carry the sec
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import uvicorn
 from bot.web import MAX_BODY, WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.coordinator_web import web_routes_for_coordinators
+from store.models import ApiKey
 from tests.support.fake_telegram import free_port
 
 
@@ -40,6 +42,16 @@ async def serving(app: App, https: bool = False) -> AsyncIterator[str]:
 
 
 async def test_a_chunked_body_past_the_limit_is_refused_while_it_streams(app: App) -> None:
+    # a valid key: the API checks it before reading the body, so only a key holder streams one
+    programme = await app.programme(None, datetime.now(UTC))
+    async with app.sessions.begin() as session:
+        session.add(
+            ApiKey(
+                programme_id=programme.id,
+                key_hash=hashlib.sha256(b"any-key").hexdigest(),
+                created_at=datetime.now(UTC),
+            )
+        )
     async with serving(app) as url:
         host, port = url.removeprefix("http://").split(":")
         reader, writer = await asyncio.open_connection(host, int(port))

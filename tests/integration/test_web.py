@@ -133,6 +133,72 @@ async def test_a_body_that_is_not_json_is_a_clear_400(client: httpx.AsyncClient)
     assert response.status_code == 400 and response.json()["error"] == "body is not JSON"
 
 
+def _with(field: str, value: object) -> dict[str, object]:
+    """BODY with the second participant's `field` set to `value`."""
+    match = BODY["matches"][0]
+    people = [match["participants"][0], {**match["participants"][1], field: value}]
+    return {"matches": [{**match, "participants": people}]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("first_name", {"$ne": 1}, "valid string"),
+        ("first_name", ["Peter"], "valid string"),
+        ("first_name", True, "valid string"),
+        ("participant_id", 1.5, "valid string"),
+        ("participant_id", "Q 2; drop", "match pattern"),
+        ("first_name", "P" * 201, "at most 200"),
+        ("first_name", "Pe\x00ter", "control character"),
+        ("first_name", "Pe\x1bter", "control character"),
+        ("language", "en\x00", "control character"),
+        ("nickname", "Pete", "not permitted"),
+    ],
+    ids=[
+        "object",
+        "list",
+        "bool",
+        "float-id",
+        "id-pattern",
+        "long",
+        "nul",
+        "escape",
+        "nul-word",
+        "unknown-field",
+    ],
+)
+async def test_a_value_of_the_wrong_shape_is_a_422_naming_the_field_and_nothing_is_written(
+    client: httpx.AsyncClient, app: App, field: str, value: object, reason: str
+) -> None:
+    response = await client.post(
+        "/api/matches", json=_with(field, value), headers={"Authorization": f"Bearer {KEY}"}
+    )
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [e["where"] for e in errors] == [f"matches[0].participants[1].{field}"]
+    assert reason in errors[0]["reason"]
+    assert "Peter" not in response.text  # a refused value is never echoed back
+    assert await aquery(app.settings.database_url, "SELECT count(*) FROM participant") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"matches":' * 50_000 + b"1"], ids=["list", "obj"]
+)
+async def test_deep_nesting_is_refused_never_a_500(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post(
+        "/api/matches", content=body, headers={"Authorization": f"Bearer {KEY}"}
+    )
+    assert response.status_code in (400, 422)
+
+
+async def test_the_key_is_checked_before_the_body_is_parsed(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/matches", content=b"[" * 100_000, headers={"Authorization": "Bearer wrong"}
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "unknown or revoked API key"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -63,6 +63,8 @@ class FakeTelegram:
     edited: list[tuple[int, int]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     files: dict[str, bytes] = field(default_factory=dict)
+    # files whose getFile answer has no file_path (the Bot API does that for some files)
+    pathless: set[str] = field(default_factory=set)
     webhook: tuple[str, str] | None = None
     # the next answers of a method, in order: one Fault each
     faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -286,14 +288,14 @@ class FakeTelegram:
             file_id = str(params["file_id"])
             if file_id not in self.files:
                 return self._error(400, "Bad Request: invalid file_id", None)
-            return self._ok(
-                {
-                    "file_id": file_id,
-                    "file_unique_id": f"u{file_id}",
-                    "file_size": len(self.files[file_id]),
-                    "file_path": f"photos/{file_id}.jpg",
-                }
-            )
+            found: dict[str, Any] = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(self.files[file_id]),
+            }
+            if file_id not in self.pathless:
+                found["file_path"] = f"photos/{file_id}.jpg"
+            return self._ok(found)
         if method == "setWebhook":
             self.webhook = (str(params["url"]), str(params.get("secret_token", "")))
             return self._ok(True)

@@ -187,6 +187,9 @@ class TelegramChannel:
             found = await bot.get_file(file_id)
             if found.file_size is not None and found.file_size > max_bytes:
                 raise PermanentError("telegram: file too big")
+            if not found.file_path:
+                # the Bot API answered getFile without a path: there is nothing to fetch
+                raise PermanentError("telegram: file has no path")
             data = bytes(await found.download_as_bytearray())
         except TelegramError as exc:
             raise as_channel_error(exc) from exc

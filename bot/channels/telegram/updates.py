@@ -93,10 +93,13 @@ class TelegramUpdates:
             try:
                 data = json.loads(body)
                 update = self.channel.parse(data) if isinstance(data, dict) else None
-            except (ValueError, KeyError, TypeError):
+            except Exception as exc:  # whatever the library trips on in a body it did not expect
+                log.warning("telegram: webhook body is not an update (%s)", type(exc).__name__)
                 update = None
-            if update is None:
-                return Response(status_code=400)
+            if update is None or not isinstance(update.update_id, int):
+                # 200: Telegram would send a body we cannot read again and again, and nothing
+                # of it is kept; only the secret's holder gets this far
+                return Response(status_code=200)
             try:
                 async with self._lock:
                     await self.inbound.handle(update)
