@@ -90,7 +90,12 @@ async def _wait(predicate: object, what: str, within: float = 20.0) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_whole_conversation_through_serve(db_url: str, tmp_path: Path, mode: str) -> None:
-    app = App(load_settings(database_url=db_url, photo_dir=tmp_path / "photos"), channels={})
+    app = App(
+        load_settings(
+            database_url=db_url, photo_dir=tmp_path / "photos", quiet_hours="00:00-00:01"
+        ),
+        channels={},
+    )
     await app.start()
     now = datetime.now(UTC)
     programme = await app.programme(None, now)
