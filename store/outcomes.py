@@ -356,7 +356,8 @@ async def funder_figures(
         rows = await session.execute(
             select(Greeting.followup_id, Greeting.consent).where(
                 Greeting.followup_id.in_([o.followup_id for o in asked]),
-                Greeting.photo_path.is_not(None),
+                # the type, not the file: an erased photo was still received
+                Greeting.photo_type.is_not(None),
             )
         )
         for followup_id, consent in rows:

@@ -30,6 +30,7 @@ from fikafollow.commands import (
     links,
     mail,
     outbox,
+    participant,
     programme,
     report,
     serve,
@@ -57,6 +58,7 @@ COMMANDS = (
     calls,
     digest,
     report,
+    participant,
 )
 
 
