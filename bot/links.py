@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -153,9 +154,14 @@ def load_or_create_secret(path: Path) -> bytes:
             return text.encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = secrets.token_urlsafe(32)
-    path.write_text(text + "\n", encoding="ascii")
-    # readable by the owner only: whoever reads it can forge answers
-    path.chmod(0o600)
+    # created readable by the owner only, never for a moment more: whoever reads it can forge
+    # answers. O_EXCL: of two processes starting at once, the second reads the first one's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip().encode()
+    with os.fdopen(fd, "w", encoding="ascii") as secret:
+        secret.write(text + "\n")
     return text.encode()
 
 
