@@ -155,13 +155,18 @@ def load_or_create_secret(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = secrets.token_urlsafe(32)
     # created readable by the owner only, never for a moment more: whoever reads it can forge
-    # answers. O_EXCL: of two processes starting at once, the second reads the first one's key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip().encode()
+    # answers. Written whole under a temporary name, then linked into place: of two processes
+    # starting at once, the second finds the first one's complete key, never an empty file.
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as secret:
         secret.write(text + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip().encode()
+    finally:
+        temporary.unlink()
     return text.encode()
 
 
