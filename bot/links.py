@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -153,9 +154,19 @@ def load_or_create_secret(path: Path) -> bytes:
             return text.encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = secrets.token_urlsafe(32)
-    path.write_text(text + "\n", encoding="ascii")
-    # readable by the owner only: whoever reads it can forge answers
-    path.chmod(0o600)
+    # created readable by the owner only, never for a moment more: whoever reads it can forge
+    # answers. Written whole under a temporary name, then linked into place: of two processes
+    # starting at once, the second finds the first one's complete key, never an empty file.
+    temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as secret:
+        secret.write(text + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip().encode()
+    finally:
+        temporary.unlink()
     return text.encode()
 
 

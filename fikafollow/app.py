@@ -32,6 +32,7 @@ from store import leader, programmes, rate_slots
 from store.database import make_engine, make_sessionmaker
 from store.migrate import ensure_schema
 from store.models import Programme
+from store.personal_data import retention_pass
 from store.photos import PhotoStore
 
 # every channel package, each with NAME and setup(settings, context) -> ChannelSetup | None
@@ -215,4 +216,5 @@ class App:
         dispatched = await dispatch_due(self.sessions, self.conversation, clock())
         chased = await chase(self.sessions, self.conversation, clock())
         drained = await self.sender.drain(clock)
+        await retention_pass(self.sessions, self.photos, self.settings.retention_days, clock())
         return TickResult(dispatched, drained, chased)

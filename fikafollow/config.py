@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=30.0, gt=0)
     photo_dir: Path = Path("photos")
+    # raw inbound payloads, sent message bodies and photos nobody may share are erased after this
+    retention_days: int = Field(default=180, ge=1)
     public_url: str | None = None
     # signs one-click answer, upload and unsubscribe links and reply addresses; with SQLite and
     # none given, one is made and kept beside the database file

@@ -33,5 +33,12 @@ class UnknownCoordinator(CommandError):
         super().__init__(f"no coordinator {email} in programme {programme_id}")
 
 
+class UnknownParticipant(CommandError):
+    """The programme has no participant with that id."""
+
+    def __init__(self, external_id: str, programme_id: str) -> None:
+        super().__init__(f"no participant {external_id!r} in programme {programme_id}")
+
+
 class NotConfigured(CommandError):
     """The command needs a channel or server that the settings do not name."""

@@ -15,11 +15,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.claims import picked
 from store.models import OPEN_OUTBOX_SQL, OutboxMessage, Participant
+from store.personal_data import ERASED_TEXT
 from store.vocabulary import OUT_OF_ATTEMPTS, MessageKind, OutboxStatus
 
 # long against one send (a provider's timeouts are seconds), short against a restart after a crash
@@ -159,6 +160,8 @@ async def retry_failed(
         OutboxMessage.status == OutboxStatus.FAILED,
         # a permanent refusal (a blocked bot, an invalid number) would only be refused again
         OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
+        # a body the retention pass erased has nothing left to send
+        cast(OutboxMessage.payload, Text) != ERASED_TEXT,
     )
     if since is not None:
         # the last attempt was due then, so it failed at that time or after

@@ -400,7 +400,8 @@ async def funder_figures(
                 FollowUp.started_at.is_not(None),
                 Match.matched_on >= first_day,
                 Match.matched_on <= last_day,
-                Greeting.photo_path.is_not(None),
+                # the type, not the file: an erased photo was still received
+                Greeting.photo_type.is_not(None),
             )
         )
         for followup_id, consent in rows:

@@ -6,6 +6,7 @@ A refugee's location is not ours to keep, so nothing of the original file surviv
 from __future__ import annotations
 
 import io
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +75,22 @@ class PhotoStore:
             raise PhotoRejected("not_an_image") from exc
         upright.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
         out = io.BytesIO()
-        upright.save(out, format="JPEG", quality=85, optimize=True)
+        # nothing but pixels: no EXIF, no ICC profile, no comment, no XMP (Pillow carries some
+        # of these over from the source's info unless told otherwise)
+        upright.info.clear()
+        upright.save(
+            out, format="JPEG", quality=85, optimize=True, exif=b"", icc_profile=None, comment=b""
+        )
         name = f"{secrets.token_hex(16)}.jpg"
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / name).write_bytes(out.getvalue())
+        # the folder and the files for the service's user alone: these are people's faces
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as photo:
+            photo.write(out.getvalue())
         return StoredPhoto(name, "image/jpeg", upright.width, upright.height)
+
+    def delete(self, name: str) -> None:
+        """Delete a kept photo (erasure, retention); one already gone is not an error."""
+        # a name from the database, never a path out of the folder
+        if name and "/" not in name and "\\" not in name and name not in (".", ".."):
+            (self.root / name).unlink(missing_ok=True)

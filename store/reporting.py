@@ -115,7 +115,8 @@ async def write_answers_csv(
     writer.writeheader()
     count = 0
     async for row in answer_rows(session, programme_id, questions):
-        writer.writerow(row)
+        # a participant's reply is theirs to word: "=HYPERLINK(...)" must stay text
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         count += 1
     return count
 

@@ -33,6 +33,7 @@ from fikafollow.commands import (
     mail,
     notes,
     outbox,
+    participant,
     programme,
     report,
     serve,
@@ -63,6 +64,7 @@ COMMANDS = (
     notes,
     digest,
     report,
+    participant,
 )
 
 

@@ -12,6 +12,7 @@ from fikafollow.app import App
 from fikafollow.commands.options import Subcommands, add_programme
 from fikafollow.errors import NotConfigured
 from store import telegram_links
+from store.reporting import spreadsheet_safe
 
 
 def register(sub: Subcommands) -> None:
@@ -44,7 +45,9 @@ async def cmd_links(app: App, args: argparse.Namespace, out: TextIO) -> int:
             people = await telegram_links.unlinked(session, programme.id)
             for person in people:
                 token = telegram_links.issue(session, person.id, now, lifetime)
-                writer.writerow([person.external_id, telegram.deep_link(username, token)])
+                writer.writerow(
+                    [spreadsheet_safe(person.external_id), telegram.deep_link(username, token)]
+                )
     finally:
         if args.out is not None:
             target.close()
