@@ -175,6 +175,17 @@ def _columns(model: type[Base]) -> list[str]:
     return [c.name for c in model.__table__.columns]
 
 
+def _defaults(model: type[Base]) -> dict[str, Any]:
+    """The model's scalar column defaults, for the columns a benchmark's rows leave out (a
+    column added by a later migration must not make the bulk insert fail)."""
+    found: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if default is not None and getattr(default, "is_scalar", False):
+            found[column.name] = getattr(default, "arg", None)
+    return found
+
+
 def _sqlite_value(value: Any) -> Any:
     # SQLAlchemy keeps SQLite times as text in this exact shape, and compares them as text
     if isinstance(value, datetime):
@@ -206,13 +217,18 @@ async def bulk(url: str, rows: dict[type[Base], Iterable[dict[str, Any]]]) -> No
         try:
             for model, items in rows.items():
                 columns = _columns(model)
+                defaults = _defaults(model)
                 sql = (
                     f"INSERT INTO {model.__tablename__} ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)})"
                 )
                 for chunk in _chunks(items):
                     conn.executemany(
-                        sql, ([_sqlite_value(r.get(c)) for c in columns] for r in chunk)
+                        sql,
+                        (
+                            [_sqlite_value(r.get(c, defaults.get(c))) for c in columns]
+                            for r in chunk
+                        ),
                     )
                 conn.commit()
             conn.execute("ANALYZE")
@@ -224,11 +240,14 @@ async def bulk(url: str, rows: dict[type[Base], Iterable[dict[str, Any]]]) -> No
     try:
         for model, items in rows.items():
             columns = _columns(model)
+            defaults = _defaults(model)
             table = model.__tablename__
             for chunk in _chunks(items):
                 await pg.copy_records_to_table(
                     table,
-                    records=[tuple(_pg_value(r.get(c)) for c in columns) for r in chunk],
+                    records=[
+                        tuple(_pg_value(r.get(c, defaults.get(c))) for c in columns) for r in chunk
+                    ],
                     columns=columns,
                 )
             if "id" in columns:
