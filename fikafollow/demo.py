@@ -7,6 +7,7 @@ Everything else — intake, schedule, outbox, dialogue, reply parser, catalogue 
 
 from __future__ import annotations
 
+import csv
 import functools
 import io
 import itertools
@@ -135,15 +136,24 @@ class Participants:
         return (person, acts.pop(0), message) if acts else None
 
 
+# the sample's activities are data beside the sample matches (they name languages, and
+# languages are data)
 DEMO_ACTIVITIES = [
-    activities.ActivityRow(*row)
-    for row in (
-        ("Yoga för kvinnor", "individual", None, None, "tisdagar 18", "Folkets hus", "gratis",
-         ("ar", "fa", "sv"), ""),
-        ("Familjelördag", "family", 2, 10, "lördagar 10", "Biblioteket", "gratis", (), ""),
-        ("Drop-in-fotboll", "both", 12, None, "onsdagar 17", "Idrottsplatsen", "", (), ""),
+    activities.ActivityRow(
+        name=row["name"],
+        for_kind=row["for"],
+        age_min=int(row["age_min"]) if row["age_min"] else None,
+        age_max=int(row["age_max"]) if row["age_max"] else None,
+        when=row["when"],
+        where=row["where"],
+        price=row["price"],
+        languages=tuple(code for code in row["languages"].split(" ") if code),
+        link=row["link"],
     )
-]  # fmt: skip
+    for row in csv.DictReader(
+        Path(__file__).with_name("demo_activities.csv").read_text(encoding="utf-8").splitlines()
+    )
+]
 
 
 async def run_demo(workdir: Path, out: TextIO) -> int:

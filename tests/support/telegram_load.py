@@ -40,6 +40,8 @@ async def deliver(
         telegram_api_url=fake.url,
         rate_telegram=rate,
         retry_base_seconds=0.5,
+        # the sender keeps quiet hours for retries: a run in the evening must not wait till morning
+        quiet_hours="00:00-00:01",
     )
     app = App(settings)
     await app.start()
