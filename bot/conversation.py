@@ -13,7 +13,6 @@ from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import InboundMessage
@@ -765,11 +764,8 @@ class Conversation:
         self, session: AsyncSession, followup: FollowUp, programme: Programme, now: datetime
     ) -> int:
         """How many whole weeks ago the first fika really was, in the programme's zone."""
-        matched_on = await session.scalar(
-            select(Match.matched_on).where(Match.id == followup.match_id)
-        )
-        if matched_on is None:
-            return 3
+        # the match is usually in the session already (the partners' names were read from it)
+        matched_on = (await session.get_one(Match, followup.match_id)).matched_on
         today = now.astimezone(ZoneInfo(programme.timezone)).date()
         return max((today - matched_on).days // 7, 1)
 

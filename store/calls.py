@@ -248,7 +248,7 @@ async def record_call_outcome(
     followup.called_at = now
     await store.outbox.cancel_for_followup(session, followup.id, "participant was phoned")
     if outcome == "wrong_number":
-        dead = {c for c in person.dead_channels.split(",") if c} | {"sms", PHONE}
-        person.dead_channels = ",".join(sorted(dead))
+        person.mark_dead("sms")
+        person.mark_dead(PHONE)
     else:
         person.opted_out_at = person.opted_out_at or now
