@@ -31,12 +31,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from coordinator.texts import environment, gettext, language_of
-from store import coordinator_auth, coordinator_pages, intake
+from store import coordinator_auth, coordinator_pages, intake, notes
 from store.calls import CallError, by_language, call_list, record_call, record_call_outcome
 from store.match_files import template_xlsx
 from store.models import Greeting, Programme
 from store.outcomes import answers_between, funder_figures
 from store.reporting import spreadsheet_safe
+from store.vocabulary import ROW_PROBLEM_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,10 @@ class CoordinatorContext:
     # label of an answer option in a language ("yes" → "Ja")
     option_label: Callable[[str, str], str]
     report: ReportMaker | None = None
+    # each survey's questions and their options (empty: a number or words), in asking order
+    survey_options: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
+    # a question's words in a language ("met_again" → "Har ni träffats igen?")
+    question_label: Callable[[str, str], str] = lambda _language, name: name
     # recent sign-in requests per client address (this process's view; the per-address limit
     # in the database holds across instances)
     login_requests: dict[str, list[datetime]] = field(default_factory=dict)
@@ -132,6 +137,11 @@ async def _small_form(request: Request) -> FormData | None:
     return await request.form(max_files=0, max_fields=50)
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+PageHandler = Callable[[Request, Page], Awaitable[Response]]
+FormHandler = Callable[[Request, Page, FormData], Awaitable[Response]]
+
+
 def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
     """The web app's routes; mount them into the service's Starlette app."""
 
@@ -151,6 +161,47 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
 
     def csrf_ok(page: Page, form: FormData) -> bool:
         return secrets.compare_digest(str(form.get("csrf", "")), page.who.csrf_token)
+
+    def signed_in(handler: PageHandler) -> Endpoint:
+        """A page for a signed-in coordinator, within a programme of theirs."""
+
+        async def endpoint(request: Request) -> Response:
+            page = await current(request)
+            if isinstance(page, Response):
+                return page
+            return await handler(request, page)
+
+        return endpoint
+
+    def form_post(
+        upload: bool = False, too_large: PageHandler | None = None
+    ) -> Callable[[FormHandler], Endpoint]:
+        """The prologue of every form: signed in, within a programme of theirs, a body of a
+        bounded size, the session's CSRF token; the handler sees only a form that passed.
+        `upload` takes one file (the matches); `too_large` answers a body past the limit
+        (else it is refused as a forged form is)."""
+        limit = 2 * MAX_UPLOAD if upload else MAX_FORM
+
+        def decorate(handler: FormHandler) -> Endpoint:
+            async def endpoint(request: Request) -> Response:
+                page = await current(request)
+                if isinstance(page, Response):
+                    return page
+                length = request.headers.get("content-length")
+                if length is None or not length.isdigit() or int(length) > limit:
+                    return await too_large(request, page) if too_large else _forbidden(page)
+                async with request.form(
+                    max_files=1 if upload else 0,
+                    max_fields=10 if upload else 50,
+                    max_part_size=limit,
+                ) as form:
+                    if not csrf_ok(page, form):
+                        return _forbidden(page)
+                    return await handler(request, page, form)
+
+            return endpoint
+
+        return decorate
 
     # ---- sign-in ----
 
@@ -226,13 +277,8 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         )
         return response
 
-    async def logout(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
-        form = await _small_form(request)
-        if form is None or not csrf_ok(page, form):
-            return _forbidden(page)
+    @form_post()
+    async def logout(request: Request, page: Page, form: FormData) -> Response:
         async with ctx.sessions.begin() as session:
             await coordinator_auth.sign_out(session, request.cookies.get(COOKIE, ""), ctx.clock())
         response = RedirectResponse("/coordinator/login", status_code=303)
@@ -258,10 +304,8 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         )
         return start.astimezone(UTC), (start + timedelta(days=7)).astimezone(UTC)
 
-    async def dashboard(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
+    @signed_in
+    async def dashboard(request: Request, page: Page) -> Response:
         now = ctx.clock()
         start, end = week_bounds(page.programme, now)
         async with ctx.sessions() as session:
@@ -269,7 +313,9 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
                 session, page.programme.id, start, end, ctx.configured_channels
             )
             calls = await call_list(session, page.programme.id, ctx.questions)
-            words = await coordinator_pages.words_to_read(session, page.programme.id)
+            words = await coordinator_pages.words_to_read(
+                session, page.programme.id, unread_only=True
+            )
             pairs = await coordinator_pages.pairs_needing_attention(session, page.programme.id)
             greetings = [
                 g
@@ -283,38 +329,110 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             week=week,
             calls=calls,
             words=words,
+            choices=answer_choices(page.language),
+            answer_label=lambda given: answer_label(page.language, given),
             pairs=pairs,
             greetings=greetings,
         )
 
-    async def matches(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
-        if request.method == "GET":
-            return _render(page.language, "matches.html", page=page, preview=None)
-        length = request.headers.get("content-length")
-        if length is None or not length.isdigit() or int(length) > 2 * MAX_UPLOAD:
-            return _render(
-                page.language,
-                "matches.html",
-                413,
-                page=page,
-                preview=None,
-                problem=gettext(page.language, "The file is too large."),
+    def answer_choices(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+        """What a note can become, by survey: ("met_again=yes", "Har ni träffats igen? Ja")."""
+        return [
+            (
+                _survey_title(language, survey),
+                [
+                    (
+                        f"{question}={option}",
+                        f"{ctx.question_label(language, question)} "
+                        f"{ctx.option_label(language, option)}",
+                    )
+                    for question, options in questions.items()
+                    for option in options
+                ],
             )
-        async with request.form(max_files=1, max_fields=10, max_part_size=2 * MAX_UPLOAD) as form:
-            if not csrf_ok(page, form):
-                return _forbidden(page)
-            confirmed = form.get("confirm") == "yes"
-            if confirmed:
-                try:
-                    data = base64.b64decode(str(form.get("data", "")), validate=True)
-                except (binascii.Error, ValueError):
-                    data = b""
-            else:
-                upload = form.get("file")
-                data = await upload.read() if isinstance(upload, UploadFile) else b""
+            for survey, questions in ctx.survey_options.items()
+        ]
+
+    def answer_label(language: str, given: str) -> str:
+        """A note's answer as kept ("met_again=yes") in words ("Har ni träffats igen? Ja")."""
+        return "; ".join(
+            f"{ctx.question_label(language, q)} {ctx.option_label(language, v)}"
+            for q, _, v in (part.partition("=") for part in given.split(","))
+        )
+
+    async def notes_page(
+        request: Request, page: Page, notice: str = "", status: int = 200
+    ) -> Response:
+        async with ctx.sessions() as session:
+            words = await coordinator_pages.words_to_read(session, page.programme.id)
+        return _render(
+            page.language,
+            "notes.html",
+            status,
+            page=page,
+            words=words,
+            choices=answer_choices(page.language),
+            answer_label=lambda given: answer_label(page.language, given),
+            notice=notice,
+        )
+
+    @form_post()
+    async def note_form(request: Request, page: Page, form: FormData) -> Response:
+        wanted = str(form.get("note", ""))
+        action = str(form.get("action", ""))
+        question, _, value = str(form.get("answer", "")).partition("=")
+        allowed = {
+            q: frozenset(options)
+            for questions in ctx.survey_options.values()
+            for q, options in questions.items()
+        }
+        now = ctx.clock()
+        try:
+            async with ctx.sessions.begin() as session:
+                found = (
+                    await notes.find(session, page.programme.id, int(wanted))
+                    if wanted.isdigit()
+                    else None
+                )
+                if found is not None and action == "read":
+                    await notes.mark_read(session, page.programme.id, found.id, now)
+                elif found is not None and action == "answer":
+                    await notes.resolve(
+                        session, page.programme.id, found.id, {question: value}, allowed, now
+                    )
+        except notes.NoteError:
+            return await notes_page(
+                request,
+                page,
+                gettext(page.language, "Not saved: choose an answer (a question and an option)."),
+                422,
+            )
+        if found is None or action not in ("answer", "read"):
+            # another programme's note is as unknown as one that never was
+            return await notes_page(request, page, gettext(page.language, "Not found."), 404)
+        return await notes_page(request, page, gettext(page.language, "Saved."))
+
+    async def matches_too_large(request: Request, page: Page) -> Response:
+        return _render(
+            page.language,
+            "matches.html",
+            413,
+            page=page,
+            preview=None,
+            problem=gettext(page.language, "The file is too large."),
+        )
+
+    @form_post(upload=True, too_large=matches_too_large)
+    async def matches_upload(request: Request, page: Page, form: FormData) -> Response:
+        confirmed = form.get("confirm") == "yes"
+        if confirmed:
+            try:
+                data = base64.b64decode(str(form.get("data", "")), validate=True)
+            except (binascii.Error, ValueError):
+                data = b""
+        else:
+            upload = form.get("file")
+            data = await upload.read() if isinstance(upload, UploadFile) else b""
         if not data:
             return _render(
                 page.language,
@@ -327,7 +445,12 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         rows, errors = intake.read_file(data, ctx.default_region)
         if errors:
             return _render(
-                page.language, "matches.html", 422, page=page, preview=None, errors=errors
+                page.language,
+                "matches.html",
+                422,
+                page=page,
+                preview=None,
+                errors=[_row_problem(page.language, e) for e in errors],
             )
         async with ctx.sessions() as session:
             programme = await session.get_one(Programme, page.programme.id)
@@ -346,53 +469,21 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             data=base64.b64encode(data).decode("ascii"),
         )
 
-    async def matches_template(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
+    @signed_in
+    async def matches(request: Request, page: Page) -> Response:
+        return _render(page.language, "matches.html", page=page, preview=None)
+
+    @signed_in
+    async def matches_template(request: Request, page: Page) -> Response:
         return Response(
             template_xlsx(intake.COLUMNS, intake.EXAMPLE_ROWS),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": 'attachment; filename="matches-template.xlsx"'},
         )
 
-    async def calls(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
-        notice = ""
-        status = 200
-        if request.method == "POST":
-            form = await _small_form(request)
-            if form is None or not csrf_ok(page, form):
-                return _forbidden(page)
-            outcome = str(form.get("outcome", ""))
-            participant, match = str(form.get("participant", "")), str(form.get("match", ""))
-            answers = {
-                q: str(form.get(q, "")) for q in ("met_again", "will_meet_again") if form.get(q, "")
-            }
-            try:
-                async with ctx.sessions.begin() as session:
-                    if outcome == "reached":
-                        if not answers:
-                            raise CallError("no answers")
-                        await record_call(
-                            session,
-                            page.programme.id,
-                            participant,
-                            match,
-                            answers,
-                            str(form.get("note", ""))[:2000],
-                            ctx.clock(),
-                        )
-                    else:
-                        await record_call_outcome(
-                            session, page.programme.id, participant, match, outcome, ctx.clock()
-                        )
-                notice = gettext(page.language, "Saved.")
-            except CallError:
-                notice = gettext(page.language, "Not saved: choose the answers the person gave.")
-                status = 422
+    async def calls_page(
+        request: Request, page: Page, notice: str = "", status: int = 200
+    ) -> Response:
         async with ctx.sessions() as session:
             rows = await call_list(session, page.programme.id, ctx.questions)
             ids = await coordinator_pages.participant_ids(
@@ -407,39 +498,78 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             ids=ids,
             notice=notice,
             outcomes=CALL_OUTCOMES,
+            surveys=ctx.survey_options,
+            question=lambda q: ctx.question_label(page.language, q),
+            option=lambda v: ctx.option_label(page.language, v),
         )
 
-    async def greetings(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
-        notice = ""
-        status = 200
-        if request.method == "POST":
-            form = await _small_form(request)
-            if form is None or not csrf_ok(page, form):
-                return _forbidden(page)
-            decision = str(form.get("decision", ""))
-            wanted = str(form.get("greeting", ""))
+    @form_post()
+    async def call_form(request: Request, page: Page, form: FormData) -> Response:
+        outcome = str(form.get("outcome", ""))
+        participant, match = str(form.get("participant", "")), str(form.get("match", ""))
+        # the questions of every survey: the person's follow-up decides which are theirs
+        answers = {
+            q: str(form.get(q, "")).strip()[:200]
+            for questions in ctx.survey_options.values()
+            for q in questions
+            if str(form.get(q, "")).strip()
+        }
+        try:
             async with ctx.sessions.begin() as session:
-                found = (
-                    await coordinator_pages.greeting(session, page.programme.id, int(wanted))
-                    if wanted.isdigit()
-                    else None
-                )
-                if found is None or decision not in ("approved", "rejected"):
-                    status, notice = 404, gettext(page.language, "Not found.")
-                elif decision == "approved" and found.consent != "yes":
-                    status = 409
-                    notice = gettext(page.language, "No consent: it cannot be approved.")
+                if outcome == "reached":
+                    if not answers:
+                        raise CallError("no answers")
+                    await record_call(
+                        session,
+                        page.programme.id,
+                        participant,
+                        match,
+                        answers,
+                        str(form.get("note", ""))[:2000],
+                        ctx.clock(),
+                        surveys=ctx.survey_options or None,
+                    )
                 else:
-                    found.social, found.social_at = decision, ctx.clock()
-                    notice = gettext(page.language, "Saved.")
+                    await record_call_outcome(
+                        session, page.programme.id, participant, match, outcome, ctx.clock()
+                    )
+        except CallError:
+            return await calls_page(
+                request,
+                page,
+                gettext(page.language, "Not saved: choose the answers the person gave."),
+                422,
+            )
+        return await calls_page(request, page, gettext(page.language, "Saved."))
+
+    async def greetings_page(
+        request: Request, page: Page, notice: str = "", status: int = 200
+    ) -> Response:
         async with ctx.sessions() as session:
             rows = await coordinator_pages.greetings(session, page.programme.id)
         return _render(
             page.language, "greetings.html", status, page=page, greetings=rows, notice=notice
         )
+
+    @form_post()
+    async def greeting_form(request: Request, page: Page, form: FormData) -> Response:
+        decision = str(form.get("decision", ""))
+        wanted = str(form.get("greeting", ""))
+        async with ctx.sessions.begin() as session:
+            found = (
+                await coordinator_pages.greeting(session, page.programme.id, int(wanted))
+                if wanted.isdigit()
+                else None
+            )
+            if found is None or decision not in ("approved", "rejected"):
+                status, notice = 404, gettext(page.language, "Not found.")
+            elif decision == "approved" and found.consent != "yes":
+                status = 409
+                notice = gettext(page.language, "No consent: it cannot be approved.")
+            else:
+                found.social, found.social_at = decision, ctx.clock()
+                status, notice = 200, gettext(page.language, "Saved.")
+        return await greetings_page(request, page, notice, status)
 
     async def greeting_photo(request: Request) -> Response:
         page = await current(request)
@@ -458,10 +588,8 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             headers={"Cache-Control": "private, no-store"},
         )
 
-    async def greetings_zip(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
+    @signed_in
+    async def greetings_zip(request: Request, page: Page) -> Response:
         async with ctx.sessions() as session:
             rows = await coordinator_pages.greetings(session, page.programme.id, social="approved")
             stored = {
@@ -491,10 +619,8 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             headers={"Content-Disposition": 'attachment; filename="fikahalsningar.zip"'},
         )
 
-    async def answers(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
+    @signed_in
+    async def answers(request: Request, page: Page) -> Response:
         q = request.query_params
         now = ctx.clock()
         start = week_bounds(page.programme, now)[0] if q.get("period") == "week" else EPOCH
@@ -555,10 +681,8 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             filters=q,
         )
 
-    async def person(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
+    @signed_in
+    async def person(request: Request, page: Page) -> Response:
         async with ctx.sessions() as session:
             found = await coordinator_pages.participant(
                 session, page.programme.id, int(request.path_params["id"])
@@ -575,10 +699,8 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             )
         return _render(page.language, "person.html", page=page, person=found, events=events)
 
-    async def report(request: Request) -> Response:
-        page = await current(request)
-        if isinstance(page, Response):
-            return page
+    @signed_in
+    async def report(request: Request, page: Page) -> Response:
         q = request.query_params
         today = ctx.clock().date()
         try:
@@ -632,10 +754,15 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         Route("/coordinator/login/{token}", follow_link, methods=["GET", "POST"]),
         Route("/coordinator/logout", logout, methods=["POST"]),
         Route("/coordinator/", dashboard, methods=["GET"]),
-        Route("/coordinator/matches", matches, methods=["GET", "POST"]),
+        Route("/coordinator/matches", matches, methods=["GET"]),
+        Route("/coordinator/matches", matches_upload, methods=["POST"]),
         Route("/coordinator/matches/template.xlsx", matches_template, methods=["GET"]),
-        Route("/coordinator/calls", calls, methods=["GET", "POST"]),
-        Route("/coordinator/greetings", greetings, methods=["GET", "POST"]),
+        Route("/coordinator/notes", signed_in(notes_page), methods=["GET"]),
+        Route("/coordinator/notes", note_form, methods=["POST"]),
+        Route("/coordinator/calls", signed_in(calls_page), methods=["GET"]),
+        Route("/coordinator/calls", call_form, methods=["POST"]),
+        Route("/coordinator/greetings", signed_in(greetings_page), methods=["GET"]),
+        Route("/coordinator/greetings", greeting_form, methods=["POST"]),
         Route("/coordinator/greetings/approved.zip", greetings_zip, methods=["GET"]),
         Route("/coordinator/greetings/{id:int}/photo", greeting_photo, methods=["GET"]),
         Route("/coordinator/answers", answers, methods=["GET"]),
@@ -659,6 +786,37 @@ def _allow_login(ctx: CoordinatorContext, client: str) -> bool:
         return False
     ctx.login_requests[client] = [*recent, now]
     return True
+
+
+@dataclass(frozen=True)
+class ShownProblem:
+    where: str
+    reason: str
+
+
+def _place(language: str, where: str) -> str:
+    """`line 3` / `row 3` / `file` in the coordinator's words ("rad 3", "filen")."""
+    kind, _, number = where.partition(" ")
+    if kind in ("line", "row") and number.isdigit():
+        return gettext(language, kind + " {n}").format(n=number)
+    return gettext(language, where)
+
+
+def _row_problem(language: str, error: intake.RowError) -> ShownProblem:
+    """A row's problem said in the coordinator's language: the catalogue's msgid is the
+    English text with its parameters in braces, so a code without a translation reads English."""
+    params = dict(error.params)
+    if "at" in params:
+        params["at"] = _place(language, params["at"])
+    text = gettext(language, ROW_PROBLEM_TEXT[error.code]).format(**params)
+    return ShownProblem(_place(language, error.where), text)
+
+
+def _survey_title(language: str, survey: str) -> str:
+    msgid = f"survey {survey}"
+    title = gettext(language, msgid)
+    # a survey added to bot/surveys.toml without words here shows by its name
+    return survey if title == msgid else title
 
 
 def _safe(text: str) -> str:

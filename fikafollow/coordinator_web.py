@@ -12,6 +12,7 @@ from bot.channels.email import SmtpSettings, smtp_settings, submit
 from coordinator.web import CoordinatorContext, Mailer, ReportMaker, coordinator_routes
 from fikafollow import report
 from fikafollow.app import App
+from messages.digest import survey_label
 
 
 def utc_now() -> datetime:
@@ -44,6 +45,12 @@ def coordinator_context(app: App, clock: Callable[[], datetime] = utc_now) -> Co
         photo_dir=settings.photo_dir,
         configured_channels=tuple(app.channels),
         option_label=app.catalogue.option_label,
+        survey_options={
+            name: {q: survey.questions[q].options for q in survey.question_names}
+            for name, survey in app.book.surveys.items()
+        },
+        # the words the participant was asked, so a caller can read the question out
+        question_label=lambda language, name: survey_label(language, f"{name}_q"),
         report=ReportMaker(report.tables, report.to_csv, report.to_xlsx, report.to_html),
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from messages.languages import codes
 from store.match_files import Table
 from store.models import Activity, Answer, FollowUp, Match, MatchMember, Participant
+from store.vocabulary import ROW_PROBLEM_TEXT
 
 COLUMNS = ("name", "for", "ages", "when", "where", "price", "languages", "link")
 KINDS = ("individual", "family", "both")
@@ -48,7 +49,7 @@ def check_table(table: Table) -> ActivityCheck:
     if missing:
         result.errors.append(("header", f"needs the columns {', '.join(COLUMNS)}"))
         return result
-    result.errors.extend(table.problems)
+    result.errors.extend((where, ROW_PROBLEM_TEXT[code]) for where, code in table.problems)
     known = set(codes())
     seen: set[str] = set()
     for where, record in table.records:

@@ -35,6 +35,8 @@ class CallRow:
     unanswered: tuple[str, ...]
     # why no message could reach them, for one that was unreachable ("SMS not possible: landline")
     reason: str = ""
+    # the survey of the follow-up to call about: its questions are the ones to ask
+    survey: str = ""
 
 
 class CallError(ValueError):
@@ -93,6 +95,7 @@ async def call_list(
                 if q not in answered.get(f.id, set())
             ),
             reason=reasons.get(p.id, "") if f.status == FollowUpStatus.UNREACHABLE else "",
+            survey=f.survey,
         )
         for f, p, m in found
     ]

@@ -148,18 +148,25 @@ class WordsRow:
     received_at: datetime
     note_id: int = 0
     read: bool = False
+    # the answer a coordinator made of it ("met_again=yes"), if any
+    resolved_as: str | None = None
 
 
-async def words_to_read(session: AsyncSession, programme_id: str) -> list[WordsRow]:
+async def words_to_read(
+    session: AsyncSession, programme_id: str, unread_only: bool = False, limit: int = 200
+) -> list[WordsRow]:
     """Notes of the programme: texts from its participants that did not become an answer,
-    the unread first."""
-    rows = await session.execute(
+    the unread first, newest first."""
+    query = (
         select(Note, Participant)
         .join(Participant, Participant.id == Note.participant_id)
         .where(Note.programme_id == programme_id)
-        .order_by(Note.read_at.is_not(None), Note.created_at.desc())
-        .limit(200)
+        .order_by(Note.read_at.is_not(None), Note.created_at.desc(), Note.id.desc())
+        .limit(limit)
     )
+    if unread_only:
+        query = query.where(Note.read_at.is_(None))
+    rows = await session.execute(query)
     return [
         WordsRow(
             n.inbox_id,
@@ -172,6 +179,7 @@ async def words_to_read(session: AsyncSession, programme_id: str) -> list[WordsR
             n.created_at,
             note_id=n.id,
             read=n.read_at is not None,
+            resolved_as=n.resolved_as,
         )
         for n, p in rows
     ]

@@ -25,7 +25,7 @@ from store.match_files import FileProblem, parse_date, read_table, word
 from store.models import FollowUp, Match, MatchMember, Participant, Programme
 from store.programmes import send_window
 from store.timing import SendWindow
-from store.vocabulary import CHANNELS, FollowUpStatus
+from store.vocabulary import CHANNELS, ROW_PROBLEM_TEXT, FollowUpStatus, RowProblem
 
 COLUMNS = (
     "match_id",
@@ -83,11 +83,22 @@ class Row:
 
 @dataclass(frozen=True)
 class RowError:
+    """One problem: where (`line 3`, `row 3`, `file`, `matches[0].participants[1]`), what
+    (`code`, with `params` to say it), and `reason`, that said in English."""
+
     where: str
-    reason: str
+    code: RowProblem
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return ROW_PROBLEM_TEXT[self.code].format(**self.params)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
+
+
+Problem = tuple[RowProblem, dict[str, str]]
 
 
 @dataclass
@@ -123,24 +134,22 @@ def _text(record: Mapping[str, object], key: str) -> str:
 
 def check_record(record: Mapping[str, object], where: str, region: str) -> Row | list[RowError]:
     """Check one participant record; values of personal fields are never echoed back."""
-    errors: list[str] = []
+    errors: list[Problem] = []
     values = {key: _text(record, key) for key in COLUMNS}
     for key in ("match_id", "participant_id", "first_name"):
         if not values[key]:
-            errors.append(f"{key} is empty")
+            errors.append((RowProblem.EMPTY, {"column": key}))
         elif len(values[key]) > _MAX[key]:
-            errors.append(f"{key} is longer than {_MAX[key]} characters")
+            errors.append((RowProblem.TOO_LONG, {"column": key, "limit": str(_MAX[key])}))
     for key in COLUMNS:
         if CONTROL.search(values[key]):
-            errors.append(f"{key} contains a control character")
+            errors.append((RowProblem.CONTROL_CHARACTER, {"column": key}))
             values[key] = CONTROL.sub("", values[key])
     for key in ("kind", "role", "language", "channel", "gender"):
         values[key] = word(key, values[key])
     matched_on = parse_date(values["matched_on"])
     if matched_on is None:
-        errors.append(
-            f"matched_on {values['matched_on']!r} is not a date like 2026-05-14 or 14/5/2026"
-        )
+        errors.append((RowProblem.NOT_A_DATE, {"value": repr(values["matched_on"])}))
     for key, allowed in (
         ("kind", KINDS),
         ("role", ROLES),
@@ -148,19 +157,33 @@ def check_record(record: Mapping[str, object], where: str, region: str) -> Row |
         ("channel", CHANNELS),
     ):
         if values[key] not in allowed:
-            errors.append(f"{key} {values[key]!r} is not one of {', '.join(allowed)}")
+            errors.append(
+                (
+                    RowProblem.NOT_ONE_OF,
+                    {"column": key, "value": repr(values[key]), "allowed": ", ".join(allowed)},
+                )
+            )
     gender = values["gender"] or None
     if gender is not None and gender not in GENDERS:
-        errors.append(f"gender {values['gender']!r} is not one of {', '.join(GENDERS)} or empty")
+        errors.append(
+            (
+                RowProblem.NOT_ONE_OF_OR_EMPTY,
+                {
+                    "column": "gender",
+                    "value": repr(values["gender"]),
+                    "allowed": ", ".join(GENDERS),
+                },
+            )
+        )
     phone = _phone(values["phone"], region, errors)
     email = _email(values["email"], errors)
     channel = values["channel"]
     if channel == "sms" and phone is None and values["phone"] == "":
-        errors.append("channel is sms but phone is empty")
+        errors.append((RowProblem.SMS_WITHOUT_PHONE, {}))
     if channel == "email" and email is None and values["email"] == "":
-        errors.append("channel is email but email is empty")
+        errors.append((RowProblem.EMAIL_WITHOUT_ADDRESS, {}))
     if errors or matched_on is None:
-        return [RowError(where, reason) for reason in errors]
+        return [RowError(where, code, params) for code, params in errors]
     return Row(
         where=where,
         match_id=values["match_id"],
@@ -177,16 +200,16 @@ def check_record(record: Mapping[str, object], where: str, region: str) -> Row |
     )
 
 
-def _phone(raw: str, region: str, errors: list[str]) -> str | None:
+def _phone(raw: str, region: str, errors: list[Problem]) -> str | None:
     if not raw:
         return None
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        errors.append("phone is not a phone number")
+        errors.append((RowProblem.PHONE_UNREADABLE, {}))
         return None
     if not phonenumbers.is_valid_number(number):
-        errors.append("phone is not a valid number (check the digits and the country code)")
+        errors.append((RowProblem.PHONE_INVALID, {}))
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -198,13 +221,13 @@ def is_fixed_line(phone: str) -> bool:
     return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
-def _email(raw: str, errors: list[str]) -> str | None:
+def _email(raw: str, errors: list[Problem]) -> str | None:
     if not raw:
         return None
     try:
         return validate_email(raw, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        errors.append(f"email is not valid: {exc}")
+        errors.append((RowProblem.EMAIL_INVALID, {"detail": str(exc)}))
         return None
 
 
@@ -226,7 +249,7 @@ def check_consistency(
         if (match.matched_on, match.kind) != (row.matched_on, row.kind):
             errors.append(
                 RowError(
-                    row.where, f"match {row.match_id} has another date or kind at {match.where}"
+                    row.where, RowProblem.MATCH_DIFFERS, {"match": row.match_id, "at": match.where}
                 )
             )
         person = first_of_person.setdefault(row.participant_id, row)
@@ -234,19 +257,24 @@ def check_consistency(
             errors.append(
                 RowError(
                     row.where,
-                    f"participant {row.participant_id} has other details at {person.where}",
+                    RowProblem.PERSON_DIFFERS,
+                    {"participant": row.participant_id, "at": person.where},
                 )
             )
         seen = members.setdefault(row.match_id, [])
         if any(other.participant_id == row.participant_id for other in seen):
             errors.append(
-                RowError(row.where, f"participant {row.participant_id} is twice in {row.match_id}")
+                RowError(
+                    row.where,
+                    RowProblem.PERSON_TWICE,
+                    {"participant": row.participant_id, "match": row.match_id},
+                )
             )
         seen.append(row)
     for match_id in members.keys() | bad.keys():
         places = [r.where for r in members.get(match_id, [])] + list(bad.get(match_id, []))
         if len(places) < 2:
-            errors.append(RowError(places[0], f"match {match_id} has only one participant"))
+            errors.append(RowError(places[0], RowProblem.MATCH_TOO_SMALL, {"match": match_id}))
     return sorted(errors, key=lambda e: _order(e.where))
 
 
@@ -274,14 +302,14 @@ def read_file(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
     try:
         table = read_table(data)
     except FileProblem as problem:
-        return [], [RowError(problem.where, problem.reason)]
+        return [], [RowError(problem.where, problem.code, problem.params)]
     missing = [c for c in COLUMNS if c not in table.header]
     if missing:
-        return [], [RowError("line 1", f"missing columns: {', '.join(missing)}")]
+        return [], [RowError("line 1", RowProblem.MISSING_COLUMNS, {"columns": ", ".join(missing)})]
     rows: list[Row] = []
     errors: list[RowError] = []
     bad: dict[str, list[str]] = {}
-    errors.extend(RowError(where, reason) for where, reason in table.problems)
+    errors.extend(RowError(where, code) for where, code in table.problems)
     for where, record in table.records:
         if all(not v for v in record.values()):
             continue  # spreadsheets leave blank lines at the end
@@ -292,7 +320,7 @@ def read_file(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
         else:
             rows.append(checked)
     if not rows and not errors:
-        errors.append(RowError("file", "has no rows"))
+        errors.append(RowError("file", RowProblem.NO_ROWS))
     bad.pop("", None)
     errors.extend(check_consistency(rows, bad))
     errors.sort(key=lambda e: _order(e.where))
@@ -306,17 +334,17 @@ read_csv = read_file
 def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
     """Check the API's body: {"matches": [{match_id, matched_on, kind, participants: [...]}]}."""
     if not isinstance(body, dict) or not isinstance(body.get("matches"), list):
-        return [], [RowError("body", 'must be an object with a list "matches"')]
+        return [], [_malformed("body", 'must be an object with a list "matches"')]
     rows: list[Row] = []
     errors: list[RowError] = []
     for i, match in enumerate(body["matches"]):
         where = f"matches[{i}]"
         if not isinstance(match, dict) or not isinstance(match.get("participants"), list):
-            errors.append(RowError(where, 'must be an object with a list "participants"'))
+            errors.append(_malformed(where, 'must be an object with a list "participants"'))
             continue
         for j, person in enumerate(match["participants"]):
             if not isinstance(person, dict):
-                errors.append(RowError(f"{where}.participants[{j}]", "must be an object"))
+                errors.append(_malformed(f"{where}.participants[{j}]", "must be an object"))
                 continue
             record = {**person, **{k: match.get(k) for k in ("match_id", "matched_on", "kind")}}
             checked = check_record(record, f"{where}.participants[{j}]", region)
@@ -325,7 +353,7 @@ def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
             else:
                 rows.append(checked)
     if not rows and not errors:
-        errors.append(RowError("body", "has no matches"))
+        errors.append(RowError("body", RowProblem.NO_MATCHES))
     errors.extend(check_consistency(rows))
     return rows, errors
 
@@ -340,13 +368,13 @@ def check_dates(
     oldest = today - timedelta(days=max_age_days)
     for row in rows:
         if row.matched_on > today:
-            errors.append(RowError(row.where, f"matched_on {row.matched_on} is in the future"))
+            errors.append(RowError(row.where, RowProblem.IN_FUTURE, {"date": str(row.matched_on)}))
         elif row.matched_on < oldest and not accept_old:
             errors.append(
                 RowError(
                     row.where,
-                    f"matched_on {row.matched_on} is more than {max_age_days} days ago "
-                    "(give --accept-old to import it anyway)",
+                    RowProblem.TOO_OLD,
+                    {"date": str(row.matched_on), "days": str(max_age_days)},
                 )
             )
     return errors
@@ -405,8 +433,12 @@ def read_api_body(raw: bytes, region: str) -> tuple[list[Row], list[RowError]]:
         problems = exc.errors(include_input=False, include_url=False)
         if any(problem["type"] == "json_invalid" for problem in problems):
             raise NotJson from None
-        return [], [RowError(_where(problem["loc"]), problem["msg"]) for problem in problems]
+        return [], [_malformed(_where(problem["loc"]), problem["msg"]) for problem in problems]
     return read_json(body.model_dump(), region)
+
+
+def _malformed(where: str, detail: str) -> RowError:
+    return RowError(where, RowProblem.MALFORMED, {"detail": detail})
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

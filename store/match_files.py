@@ -19,6 +19,7 @@ from datetime import date, datetime
 from charset_normalizer import from_bytes
 
 from messages.languages import all_languages
+from store.vocabulary import ROW_PROBLEM_TEXT, RowProblem
 
 MAX_FILE = 4 * 1024 * 1024
 # no cell of a match file is longer than a name or an address; the csv module's limit is
@@ -73,15 +74,17 @@ class Table:
     header: list[str]
     records: list[tuple[str, dict[str, str]]]
     # rows that cannot be read as records at all, with why
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[str, RowProblem]] = field(default_factory=list)
 
 
 class FileProblem(ValueError):
-    """The file as a whole cannot be read; `where` says which part."""
+    """The file as a whole cannot be read; `where` says which part, `code` and `params` what
+    (`reason` is that in English)."""
 
-    def __init__(self, where: str, reason: str) -> None:
+    def __init__(self, where: str, code: RowProblem, **params: str) -> None:
+        reason = ROW_PROBLEM_TEXT[code].format(**params)
         super().__init__(f"{where}: {reason}")
-        self.where, self.reason = where, reason
+        self.where, self.reason, self.code, self.params = where, reason, code, params
 
 
 def word(key: str, value: str) -> str:
@@ -115,7 +118,7 @@ def decode(data: bytes) -> str:
         pass
     best = from_bytes(data, cp_isolation=["cp1252", "latin_1", "utf_16", "iso8859_15"]).best()
     if best is None:
-        raise FileProblem("file", "is not a text file in a known encoding; save it as CSV")
+        raise FileProblem("file", RowProblem.NOT_TEXT)
     # Windows-1252 is Latin-1 plus the curly quotes and € Excel writes; prefer it for either
     encoding = "cp1252" if best.encoding in ("latin_1", "iso8859_15") else best.encoding
     try:
@@ -141,7 +144,7 @@ def _header(names: Iterable[str], where: str = "line 1") -> list[str]:
     header = list(names)
     twice = sorted({name for name in header if name and header.count(name) > 1})
     if twice:
-        raise FileProblem(where, f"names a column twice: {', '.join(twice)}")
+        raise FileProblem(where, RowProblem.COLUMN_TWICE, columns=", ".join(twice))
     return header
 
 
@@ -153,7 +156,7 @@ def read_csv_table(data: bytes) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     records: list[tuple[str, dict[str, str]]] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, RowProblem]] = []
     while True:
         try:
             values = next(reader)
@@ -163,14 +166,14 @@ def read_csv_table(data: bytes) -> Table:
             # a cell past MAX_FIELD (a quote never closed makes one): nothing after it is sure
             where = f"line {reader.line_num}"
             if "field larger" in str(exc):
-                raise FileProblem(where, f"has a cell longer than {MAX_FIELD} characters") from None
-            raise FileProblem(where, f"cannot be read as CSV ({exc})") from None
+                raise FileProblem(where, RowProblem.CELL_TOO_LONG, limit=str(MAX_FIELD)) from None
+            raise FileProblem(where, RowProblem.NOT_CSV, detail=str(exc)) from None
         if header is None:
             header = _header(v.strip().lower() for v in values)
             continue
         where = f"line {reader.line_num}"
         if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
-            problems.append((where, "has more fields than the header"))
+            problems.append((where, RowProblem.TOO_MANY_FIELDS))
             continue
         records.append((where, dict(zip(header, (v.strip() for v in values), strict=False))))
     return Table(header or [], records, problems)
@@ -182,7 +185,7 @@ def read_xlsx_table(data: bytes) -> Table:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise FileProblem("file", "is not a readable .xlsx workbook") from None
+        raise FileProblem("file", RowProblem.NOT_XLSX) from None
     sheet = book.worksheets[0]
     header: list[str] | None = None
     records: list[tuple[str, dict[str, str]]] = []
@@ -202,7 +205,7 @@ def read_xlsx_table(data: bytes) -> Table:
 def read_table(data: bytes) -> Table:
     """A CSV or .xlsx file (told apart by its first bytes, not its name) as a table."""
     if len(data) > MAX_FILE:
-        raise FileProblem("file", f"is larger than {MAX_FILE // (1024 * 1024)} MB")
+        raise FileProblem("file", RowProblem.FILE_TOO_LARGE, limit=str(MAX_FILE // (1024 * 1024)))
     if data[:4] == b"PK\x03\x04":
         return read_xlsx_table(data)
     return read_csv_table(data)

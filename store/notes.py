@@ -153,9 +153,15 @@ async def resolve(
     return followup
 
 
-async def _get(session: AsyncSession, programme_id: str, note_id: int) -> Note:
+async def find(session: AsyncSession, programme_id: str, note_id: int) -> Note | None:
+    """The programme's note with this id, or None — also when it is another programme's."""
     note = await session.get(Note, note_id)
-    if note is None or note.programme_id != programme_id:
+    return note if note is not None and note.programme_id == programme_id else None
+
+
+async def _get(session: AsyncSession, programme_id: str, note_id: int) -> Note:
+    note = await find(session, programme_id, note_id)
+    if note is None:
         raise NoteError(f"no note {note_id} in programme {programme_id}")
     return note
 

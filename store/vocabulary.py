@@ -139,3 +139,75 @@ NOTE_OUTCOMES: frozenset[InboxOutcome] = frozenset(
         InboxOutcome.STALE_BUTTON,
     }
 )
+
+
+class RowProblem(StrEnum):
+    """What is wrong with a match file, one of its rows, or the API's body (`RowError.code`).
+
+    `ROW_PROBLEM_TEXT` says each in English, with its parameters in braces: the words of the
+    CLI and the API. The coordinators' web app says the same through its sv/en catalogue, whose
+    msgids are these English texts.
+    """
+
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    CONTROL_CHARACTER = "control_character"
+    NOT_A_DATE = "not_a_date"
+    NOT_ONE_OF = "not_one_of"
+    NOT_ONE_OF_OR_EMPTY = "not_one_of_or_empty"
+    PHONE_UNREADABLE = "phone_unreadable"
+    PHONE_INVALID = "phone_invalid"
+    EMAIL_INVALID = "email_invalid"
+    SMS_WITHOUT_PHONE = "sms_without_phone"
+    EMAIL_WITHOUT_ADDRESS = "email_without_address"
+    MATCH_DIFFERS = "match_differs"
+    PERSON_DIFFERS = "person_differs"
+    PERSON_TWICE = "person_twice"
+    MATCH_TOO_SMALL = "match_too_small"
+    MISSING_COLUMNS = "missing_columns"
+    NO_ROWS = "no_rows"
+    NO_MATCHES = "no_matches"
+    NOT_TEXT = "not_text"
+    COLUMN_TWICE = "column_twice"
+    CELL_TOO_LONG = "cell_too_long"
+    NOT_CSV = "not_csv"
+    NOT_XLSX = "not_xlsx"
+    FILE_TOO_LARGE = "file_too_large"
+    TOO_MANY_FIELDS = "too_many_fields"
+    IN_FUTURE = "in_future"
+    TOO_OLD = "too_old"
+    MALFORMED = "malformed"  # the API's body by its schema: `detail` is pydantic's English
+
+
+ROW_PROBLEM_TEXT: dict[RowProblem, str] = {
+    RowProblem.EMPTY: "{column} is empty",
+    RowProblem.TOO_LONG: "{column} is longer than {limit} characters",
+    RowProblem.CONTROL_CHARACTER: "{column} contains a control character",
+    RowProblem.NOT_A_DATE: "matched_on {value} is not a date like 2026-05-14 or 14/5/2026",
+    RowProblem.NOT_ONE_OF: "{column} {value} is not one of {allowed}",
+    RowProblem.NOT_ONE_OF_OR_EMPTY: "{column} {value} is not one of {allowed} or empty",
+    RowProblem.PHONE_UNREADABLE: "phone is not a phone number",
+    RowProblem.PHONE_INVALID: "phone is not a valid number (check the digits and the country code)",
+    RowProblem.EMAIL_INVALID: "email is not valid: {detail}",
+    RowProblem.SMS_WITHOUT_PHONE: "channel is sms but phone is empty",
+    RowProblem.EMAIL_WITHOUT_ADDRESS: "channel is email but email is empty",
+    RowProblem.MATCH_DIFFERS: "match {match} has another date or kind at {at}",
+    RowProblem.PERSON_DIFFERS: "participant {participant} has other details at {at}",
+    RowProblem.PERSON_TWICE: "participant {participant} is twice in {match}",
+    RowProblem.MATCH_TOO_SMALL: "match {match} has only one participant",
+    RowProblem.MISSING_COLUMNS: "missing columns: {columns}",
+    RowProblem.NO_ROWS: "has no rows",
+    RowProblem.NO_MATCHES: "has no matches",
+    RowProblem.NOT_TEXT: "is not a text file in a known encoding; save it as CSV",
+    RowProblem.COLUMN_TWICE: "names a column twice: {columns}",
+    RowProblem.CELL_TOO_LONG: "has a cell longer than {limit} characters",
+    RowProblem.NOT_CSV: "cannot be read as CSV ({detail})",
+    RowProblem.NOT_XLSX: "is not a readable .xlsx workbook",
+    RowProblem.FILE_TOO_LARGE: "is larger than {limit} MB",
+    RowProblem.TOO_MANY_FIELDS: "has more fields than the header",
+    RowProblem.IN_FUTURE: "matched_on {date} is in the future",
+    RowProblem.TOO_OLD: (
+        "matched_on {date} is more than {days} days ago (give --accept-old to import it anyway)"
+    ),
+    RowProblem.MALFORMED: "{detail}",
+}

@@ -145,8 +145,9 @@ async def test_upload_is_previewed_with_row_problems_and_written_only_when_confi
         "/coordinator/matches", data={"csrf": token[1]}, files={"file": ("m.csv", bad)}
     )
     assert shown.status_code == 422
-    assert "line 2: matched_on" in shown.text
-    assert "match N1 has only one participant" in shown.text
+    # said in the coordinator's language (Swedish), by row
+    assert "rad 2: matched_on &#39;someday&#39; är inget datum" in shown.text
+    assert "rad 2: matchning N1 har bara en deltagare" in shown.text
     good = bad.replace(b"someday", b"4/5/2026") + (
         "N1;4/5/2026;Individ;R2;Björn;Etablerad;Svenska;E-post;;bjorn@example.org;Man\n"
     ).encode("cp1252")
