@@ -3,6 +3,7 @@ uploads previewed before anything is written, calls and photo decisions recorded
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import zipfile
@@ -11,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from store.models import FollowUp, Participant
 from tests.support.coordinator_world import (
     FIRST_EMAIL,
     FIRST_SECRETS,
     OTHER_EMAIL,
     World,
+    cli,
     make_world,
 )
 from tests.support.dbstate import aquery
@@ -267,3 +271,184 @@ async def test_another_programmes_coordinator_reaches_nothing_of_the_first(world
         person = await client.get(f"/coordinator/people/{guess}")
         assert not any(secret in person.text for secret in FIRST_SECRETS)
     assert (await client.get("/coordinator/?programme=default")).text.count("Sara") == 0
+
+
+# Persian and Arabic words a parser reads as no answer: they become notes
+DARIUSH_WORDS = "ما در کافه بودیم و خیلی حرف زدیم"
+AMINA_WORDS = "شربنا القهوة معا وتحدثنا طويلا"
+
+
+async def test_words_to_read_become_answers_or_are_marked_read(world: World, db_url: str) -> None:
+    assert await world.words_from("dariush@example.org", DARIUSH_WORDS) in (
+        "not_understood",
+        "reprompted",
+    )
+    assert await world.words_from("amina@example.org", AMINA_WORDS) == "no_open_followup"
+    await world.words_from("+46701740611", "مرحبا، من أنتم؟", channel="sms")  # Zainab, other
+    notes = dict(
+        await aquery(
+            db_url,
+            "SELECT p.external_id, n.id FROM note n JOIN participant p ON p.id = n.participant_id",
+        )
+    )
+    client = await sign_in(world, FIRST_EMAIL)
+    home = await client.get("/coordinator/")
+    assert "Ord att läsa (2)" in home.text and 'href="/coordinator/notes' in home.text
+    page = await client.get("/coordinator/notes")
+    assert page.status_code == 200
+    assert f'<p class="words" dir="auto" lang="fa">{DARIUSH_WORDS}</p>' in page.text
+    assert f'<p class="words" dir="auto" lang="ar">{AMINA_WORDS}</p>' in page.text
+    assert "مرحبا" not in page.text  # the other programme's words
+    # every survey's questions can be chosen, in the coordinator's language
+    assert (
+        'value="met_again=yes"' in page.text and 'value="practised_swedish=a_little"' in page.text
+    )
+    assert "Efter tre månader" in page.text
+    token = CSRF.search(page.text)
+    assert token
+    # a form without the session's token, and another programme's note: nothing changes
+    forged = await client.post(
+        "/coordinator/notes", data={"note": str(notes["P1"]), "action": "read"}
+    )
+    assert forged.status_code == 403
+    theirs = await client.post(
+        "/coordinator/notes",
+        data={
+            "csrf": token[1],
+            "note": str(notes["Q1"]),
+            "action": "answer",
+            "answer": "met_again=yes",
+        },
+    )
+    assert theirs.status_code == 404
+    wrong = await client.post(
+        "/coordinator/notes",
+        data={
+            "csrf": token[1],
+            "note": str(notes["P1"]),
+            "action": "answer",
+            "answer": "met_again=perhaps",
+        },
+    )
+    assert wrong.status_code == 422
+    assert await aquery(db_url, "SELECT count(*) FROM note WHERE read_at IS NOT NULL") == [(0,)]
+    # Amina's words become her answer; Dariush's are read
+    made = await client.post(
+        "/coordinator/notes",
+        data={
+            "csrf": token[1],
+            "note": str(notes["P1"]),
+            "action": "answer",
+            "answer": "met_again=yes",
+        },
+    )
+    assert made.status_code == 200 and "Sparat." in made.text
+    assert "Blev ett svar:</strong> Har ni träffats igen? Ja" in made.text
+    read = await client.post(
+        "/coordinator/notes", data={"csrf": token[1], "note": str(notes["P3"]), "action": "read"}
+    )
+    assert read.status_code == 200
+    assert await aquery(
+        db_url,
+        "SELECT a.question, a.value, a.raw_text FROM answer a JOIN followup f ON f.id = "
+        "a.followup_id JOIN participant p ON p.id = f.participant_id WHERE p.external_id = 'P1'",
+    ) == [("met_again", "yes", AMINA_WORDS)]
+    assert await aquery(
+        db_url,
+        "SELECT p.external_id, n.resolved_as, n.read_at IS NOT NULL FROM note n "
+        "JOIN participant p ON p.id = n.participant_id ORDER BY p.external_id",
+    ) == [("P1", "met_again=yes", True), ("P3", None, True), ("Q1", None, False)]
+    home = await client.get("/coordinator/")
+    assert "Ord att läsa (0)" in home.text
+
+
+async def test_the_call_form_asks_the_questions_of_the_persons_survey(
+    world: World, db_url: str
+) -> None:
+    """Amina's three-month follow-up ran out too: her card for it asks its own questions."""
+    async with world.app.sessions.begin() as session:
+        amina = await session.scalar(select(Participant).where(Participant.external_id == "P1"))
+        assert amina is not None
+        first = await session.scalar(select(FollowUp).where(FollowUp.participant_id == amina.id))
+        assert first is not None
+        session.add(
+            FollowUp(
+                programme_id=first.programme_id,
+                match_id=first.match_id,
+                participant_id=amina.id,
+                survey="three_months",
+                due_at=first.due_at,
+                status="expired",
+            )
+        )
+    client = await sign_in(world, FIRST_EMAIL)
+    page = await client.get("/coordinator/calls")
+    assert page.text.count("Amina</a>") == 2
+    assert 'name="practised_swedish" value="a_little"' in page.text
+    assert "Har du övat svenska med din fikakompis?" in page.text  # the question as she was asked
+    assert 'name="met_again" value="yes"' in page.text
+    token = CSRF.search(page.text)
+    assert token
+    saved = await client.post(
+        "/coordinator/calls",
+        data={
+            "csrf": token[1],
+            "participant": "P1",
+            "match": "M1",
+            "outcome": "reached",
+            "practised_swedish": "a_little",
+            "new_people": "yes",
+        },
+    )
+    assert saved.status_code == 200 and "Sparat." in saved.text
+    assert await aquery(
+        db_url,
+        "SELECT f.survey, a.question, a.value, a.channel FROM answer a JOIN followup f ON "
+        "f.id = a.followup_id JOIN participant p ON p.id = f.participant_id "
+        "WHERE p.external_id = 'P1' ORDER BY a.question",
+    ) == [
+        ("three_months", "new_people", "yes", "phone"),
+        ("three_months", "practised_swedish", "a_little", "phone"),
+    ]
+    refused = await client.post(
+        "/coordinator/calls",
+        data={
+            "csrf": token[1],
+            "participant": "P1",
+            "match": "M1",
+            "outcome": "reached",
+            "practised_swedish": "lots",
+        },
+    )
+    assert refused.status_code == 422
+
+
+async def test_row_problems_read_in_english_for_an_english_coordinator(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await asyncio.to_thread(
+        cli,
+        world.app.settings.database_url,
+        "coordinator",
+        "add",
+        "--name",
+        "Emma",
+        "--email",
+        "emma@example.org",
+        "--language",
+        "en",
+        monkeypatch=monkeypatch,
+    )
+    client = await sign_in(world, "emma@example.org")
+    token = CSRF.search((await client.get("/coordinator/matches")).text)
+    assert token
+    bad = (
+        "match_id;matched_on;kind;participant_id;first_name;role;language;channel;phone;email;gender\n"
+        "N1;someday;Individ;R1;Åsa;Nyanländ;Arabiska;SMS;070-174 06 20;;Kvinna\n"
+    ).encode("cp1252")
+    shown = await client.post(
+        "/coordinator/matches", data={"csrf": token[1]}, files={"file": ("m.csv", bad)}
+    )
+    assert shown.status_code == 422
+    assert "line 2: matched_on &#39;someday&#39; is not a date like 2026-05-14" in shown.text
+    assert "line 2: match N1 has only one participant" in shown.text

@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select, update
 
+from bot.channels.base import InboundMessage
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.commands import main
@@ -55,12 +56,19 @@ class World:
     clock: Clock
     greeting_ids: dict[str, int] = field(default_factory=dict)
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    sent: int = 0
 
     def client(self) -> httpx.AsyncClient:
         """An HTTP client of its own (a browser without cookies), closed with the world."""
         made = httpx.AsyncClient(base_url=self.base)
         self.clients.append(made)
         return made
+
+    async def words_from(self, sender: str, text: str, channel: str = "email") -> str:
+        """A participant writes: the real inbound path, as a channel hands it over."""
+        self.sent += 1
+        message = InboundMessage(channel, f"<words-{self.sent}@example.org>", sender, text)
+        return await self.app.inbound.receive(message, self.clock())
 
     def sign_in_link(self, address: str) -> str:
         raw = [raw for _, rcpts, raw in self.smtp.sink.received if address in rcpts][-1]
