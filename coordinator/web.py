@@ -678,7 +678,9 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             page=page,
             answers=lines,
             label=lambda v: label(page.language, v),
-            filters=q,
+            question=lambda q: ctx.question_label(page.language, q),
+            # a plain dict: Jinja's urlencode takes pairs from a mapping, not QueryParams' keys
+            filters=dict(q.items()),
         )
 
     @signed_in

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
-import subprocess
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -39,27 +37,26 @@ BAD_CSV = (
     "B9;igår;Grupp;S9;Ulla;Nyanländ;Klingon;SMS;;;Kvinna\r\n"
 ).encode("latin-1")
 
+# an Arabic participant's words (a note that becomes an answer, a photo's caption) and a Persian's
+AMINA_WORDS = "شربنا القهوة معا وتحدثنا طويلا عن العمل والأطفال"
+AMINA_CAPTION = "صورتنا في المقهى بعد أسبوعين"
+DARIUSH_WORDS = "ما در کافه بودیم و خیلی حرف زدیم"
+
+OVERFLOW = """() => [...document.querySelectorAll("body *")]
+  .filter(e => !e.closest(".scroll"))
+  .filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && (r.left < -1 || r.right > innerWidth + 1
+      || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === "visible");
+  })
+  .map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : ""))"""
+
 
 def axe_script() -> str:
-    """axe-core from npm, installed once into a folder of its own (never a global install)."""
+    """axe-core as scripts/test-services.sh installed it (pinned, into a folder of its own)."""
     if not AXE.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            require_or_skip("npm is not installed (needed for axe-core)")
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                str(npm),
-                "install",
-                "--prefix",
-                str(AXE_DIR),
-                "--no-audit",
-                "--no-fund",
-                "axe-core@4",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
+        require_or_skip(
+            f"axe-core is not installed at {AXE} (scripts/test-services.sh installs it)"
         )
     return AXE.read_text(encoding="utf-8")
 
@@ -148,6 +145,11 @@ async def test_a_coordinators_week_in_swedish_in_a_real_browser(
         await page.screenshot(
             path=str(ARTIFACTS / f"coordinator-{backend}-{name}.png"), full_page=True
         )
+        # nothing runs off the screen, to the right nor (right to left) to the left: a box past
+        # the viewport's edges, or words wider than their box (a table scrolls in its region)
+        outside = await page.evaluate(OVERFLOW)
+        if outside:
+            problems.append(f"{name}: wider than the screen: {outside}")
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -176,7 +178,10 @@ async def test_a_coordinators_week_in_swedish_in_a_real_browser(
         alert = page.get_by_role("alert")
         await alert.wait_for()
         text = await alert.inner_text()
-        assert "line 2: matched_on" in text and "line 2: kind" in text and "language" in text
+        # in the coordinator's language, Swedish
+        assert "rad 2: matched_on 'igår' är inget datum" in text, text
+        assert "rad 2: kind 'grupp' är inte något av individual, family" in text, text
+        assert "rad 2: language 'klingon'" in text, text
         await check(page, "phone-matches-errors")
 
         # a semicolon Latin-1 CSV, previewed, then confirmed
@@ -213,7 +218,8 @@ async def test_a_coordinators_week_in_swedish_in_a_real_browser(
         assert await card.locator("a[href^='tel:']").count() == 1
         await check(page, "phone-calls")
         await card.get_by_label("nådde personen: svar").check()
-        await card.locator("fieldset", has_text="Har de träffats igen?").get_by_label("ja").check()
+        # the question as she was asked it, the options as she saw them
+        await card.locator("fieldset", has_text="Har ni träffats igen?").get_by_label("Ja").check()
         await card.get_by_role("button", name="Spara samtalet").click()
         await page.get_by_role("status").wait_for()
         assert await aquery(
@@ -236,6 +242,49 @@ async def test_a_coordinators_week_in_swedish_in_a_real_browser(
         archive = zipfile.ZipFile(await download.path())
         assert "captions.csv" in archive.namelist() and len(archive.namelist()) == 2
 
+        # Amina writes in Arabic after the call, Dariush in Persian; Amina sends a photo with
+        # Arabic words (not to be shared): her words on every page, right to left
+        assert await world.words_from("amina@example.org", AMINA_WORDS) == "no_open_followup"
+        await world.words_from("dariush@example.org", DARIUSH_WORDS)
+        await world.greeting_from("P1", AMINA_CAPTION, consent="no")
+        await page.get_by_role("link", name="Ord", exact=True).click()
+        await page.get_by_role("heading", name="Ord att läsa").wait_for()
+        amina = page.locator(".note", has_text=AMINA_WORDS)
+        assert await amina.locator(".words").evaluate("e => getComputedStyle(e).direction") == (
+            "rtl"
+        )
+        await check(page, "phone-notes")
+        await amina.get_by_label("Vad svarade de?").select_option("will_meet_again=yes")
+        await amina.get_by_role("button", name="Spara som svar").click()
+        await page.get_by_role("status").wait_for()
+        dariush = page.locator(".note", has_text=DARIUSH_WORDS)
+        await dariush.get_by_role("button", name="Markera som läst").click()
+        await page.get_by_role("status").wait_for()
+        assert await aquery(
+            db_url,
+            "SELECT a.value, a.raw_text FROM answer a JOIN followup f ON f.id = a.followup_id "
+            "JOIN participant p ON p.id = f.participant_id WHERE p.external_id = 'P1' "
+            "AND a.question = 'will_meet_again'",
+        ) == [("yes", AMINA_WORDS)]
+        await check(page, "phone-notes-done")
+        await page.get_by_role("link", name="Svar", exact=True).click()
+        words = page.locator("td .words", has_text=AMINA_WORDS)
+        assert await words.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        await check(page, "phone-answers")
+        await page.get_by_role("link", name="Bilder").click()
+        caption = page.locator(".card", has_text=AMINA_CAPTION)
+        assert await caption.locator(".words").evaluate("e => getComputedStyle(e).direction") == (
+            "rtl"
+        )
+        await check(page, "phone-greetings-ar")
+        await caption.get_by_role("link", name="Amina").click()
+        await page.get_by_role("heading", name="Amina").wait_for()
+        assert await page.get_by_text(AMINA_WORDS).count() >= 1
+        await check(page, "phone-person-ar")
+        assert await page.evaluate(
+            "() => document.documentElement.scrollWidth <= window.innerWidth"
+        ), "the person page is wider than the phone"
+
         # the report
         await page.get_by_role("link", name="Rapport").click()
         await page.get_by_role("heading", name="Rapport till finansiären").wait_for()
@@ -247,6 +296,7 @@ async def test_a_coordinators_week_in_swedish_in_a_real_browser(
             ("/coordinator/", "dashboard"),
             ("/coordinator/greetings", "greetings"),
             ("/coordinator/answers", "answers"),
+            ("/coordinator/notes", "notes"),
         ):
             await page.goto(world.base + path)
             await check(page, f"desktop-{name}")

@@ -256,6 +256,7 @@ async def test_another_programmes_coordinator_reaches_nothing_of_the_first(world
             continue
         seen.add(path)
         response = await client.get(path.replace("&amp;", "&"))
+        assert response.status_code == 200, path
         body = response.content
         if response.headers.get("content-type", "").startswith("application/zip"):
             archive = zipfile.ZipFile(io.BytesIO(body))

@@ -70,6 +70,29 @@ class World:
         message = InboundMessage(channel, f"<words-{self.sent}@example.org>", sender, text)
         return await self.app.inbound.receive(message, self.clock())
 
+    async def greeting_from(self, external_id: str, words: str, consent: str) -> int:
+        """A fikahälsning (a photo and words) of the first programme's participant, as the
+        conversation keeps one."""
+        async with self.app.sessions.begin() as session:
+            person = await _person(session, "default", external_id)
+            followup = await session.scalar(
+                select(FollowUp.id).where(FollowUp.participant_id == person.id)
+            )
+            stored = self.app.photos.save(photo_with_gps())
+            greeting = Greeting(
+                followup_id=followup,
+                participant_id=person.id,
+                words=words,
+                photo_path=stored.path,
+                photo_type=stored.content_type,
+                consent=consent,
+                created_at=self.clock(),
+                consent_at=self.clock(),
+            )
+            session.add(greeting)
+            await session.flush()
+            return greeting.id
+
     def sign_in_link(self, address: str) -> str:
         raw = [raw for _, rcpts, raw in self.smtp.sink.received if address in rcpts][-1]
         mail = message_from_bytes(raw, policy=policy.default)
