@@ -699,7 +699,19 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
                 title=gettext(page.language, "Not found."),
                 text="",
             )
-        return _render(page.language, "person.html", page=page, person=found, events=events)
+
+        def detail(event: coordinator_pages.Event) -> str:
+            # what came in and what was answered in words; what went out keeps its codes
+            # (kind, question, delivery), which an operator reads too
+            if event.direction == "in":
+                return gettext(page.language, event.detail)
+            if event.direction == "answer":
+                return answer_label(page.language, event.detail.replace(":", "=", 1))
+            return "" if event.direction == "greeting" else event.detail
+
+        return _render(
+            page.language, "person.html", page=page, person=found, events=events, detail=detail
+        )
 
     @signed_in
     async def report(request: Request, page: Page) -> Response:
