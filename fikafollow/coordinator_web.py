@@ -9,8 +9,7 @@ from email.message import EmailMessage
 from starlette.routing import BaseRoute
 
 from bot.channels.email import SmtpSettings, smtp_settings, submit
-from coordinator.web import CoordinatorContext, Mailer, ReportMaker, coordinator_routes
-from fikafollow import report
+from coordinator.web import CoordinatorContext, Mailer, coordinator_routes
 from fikafollow.app import App
 
 
@@ -44,7 +43,6 @@ def coordinator_context(app: App, clock: Callable[[], datetime] = utc_now) -> Co
         photo_dir=settings.photo_dir,
         configured_channels=tuple(app.channels),
         option_label=app.catalogue.option_label,
-        report=ReportMaker(report.tables, report.to_csv, report.to_xlsx, report.to_html),
     )
 
 

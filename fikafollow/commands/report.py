@@ -10,6 +10,7 @@ from typing import TextIO
 from fikafollow.app import App
 from fikafollow.commands.options import Subcommands, add_programme
 from fikafollow.errors import UsageError
+from messages.code_names import COORDINATOR_LANGUAGES, coordinator_language
 
 
 def register(sub: Subcommands) -> None:
@@ -24,13 +25,20 @@ def register(sub: Subcommands) -> None:
         default="standard",
         help="lansstyrelsen: the county board's final report form, in Swedish",
     )
+    report.add_argument(
+        "--language",
+        choices=COORDINATOR_LANGUAGES,
+        help="the report's language (default: the programme's first coordinator's, else sv)",
+    )
     report.add_argument("--out", type=Path, help="file to write (default: standard output)")
     report.set_defaults(handler=cmd_report)
 
 
 async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     # openpyxl loads only for the command that writes spreadsheets
-    from fikafollow.report import lansstyrelsen_tables, tables, to_csv, to_html, to_xlsx
+    from reports.files import to_csv, to_html, to_xlsx
+    from reports.funder import lansstyrelsen_tables, tables
+    from store.digests import coordinators
     from store.outcomes import funder_figures
 
     try:
@@ -44,16 +52,23 @@ async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
     async with app.sessions() as session:
+        language = args.language
+        if language is None:
+            staff = await coordinators(session, programme.id)
+            language = coordinator_language(staff[0].language if staff else None)
         # the follow-up rows are the first survey's (three weeks on); answers are every survey's
         figures = await funder_figures(
             session, programme.id, first, last, survey=next(iter(app.book.surveys), None)
         )
-    layout = lansstyrelsen_tables if args.layout == "lansstyrelsen" else tables
-    report = layout(programme, figures, first, last, app.questions())
+    if args.layout == "lansstyrelsen":
+        # the county board's form is Swedish, whoever prints it
+        language = "sv"
+        report = lansstyrelsen_tables(programme, figures, first, last, app.questions())
+    else:
+        report = tables(programme, figures, first, last, app.questions(), language)
     if args.format == "xlsx":
         args.out.write_bytes(to_xlsx(report))
     else:
-        language = "sv" if args.layout == "lansstyrelsen" else "en"
         content = to_csv(report) if args.format == "csv" else to_html(report, language)
         if args.out is None:
             out.write(content)
