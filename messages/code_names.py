@@ -100,13 +100,13 @@ def question_name(language: str, question: str) -> str:
     words = _WORDS[coordinator_language(language)]["question"]
     if question in words:
         return words[question]
-    return _catalogue_words(coordinator_language(language), f"question.{question}") or question
+    return catalogue_words(coordinator_language(language), f"question.{question}") or question
 
 
 def option_name(language: str, value: str) -> str:
     """An answer option as the participants' buttons name it ("yes" → "Ja"); a value that is no
     option (a number, a participant's words) stays as it is."""
-    return _catalogue_words(coordinator_language(language), f"option.{value}") or value
+    return catalogue_words(coordinator_language(language), f"option.{value}") or value
 
 
 def words_of(language: str, raw_text: str) -> str:
@@ -122,7 +122,8 @@ def words_of(language: str, raw_text: str) -> str:
     return f"{question_name(language, question)}: {label[:1].lower()}{label[1:]}"
 
 
-def _catalogue_words(language: str, msgid: str) -> str | None:
+def catalogue_words(language: str, msgid: str) -> str | None:
+    """The participants' catalogue's words for `msgid` in the language, placeholders empty."""
     catalogue = default_catalogue()
     if msgid not in catalogue.msgids(language):
         return None

@@ -195,9 +195,12 @@ class Pair:
     people: tuple[PairPerson, ...]
 
 
-async def pairs_needing_attention(session: AsyncSession, programme_id: str) -> list[Pair]:
+async def pairs_needing_attention(
+    session: AsyncSession, programme_id: str, until: datetime | None = None
+) -> list[Pair]:
     """Matches where both say not met, the two disagree, or one says no and the other is
-    silent — with the people and how to reach them."""
+    silent — with the people and how to reach them; answers given before `until` (default:
+    all)."""
     rows = await session.execute(
         select(Match, Participant, FollowUp.id)
         .join(MatchMember, MatchMember.match_id == Match.id)
@@ -213,11 +216,12 @@ async def pairs_needing_attention(session: AsyncSession, programme_id: str) -> l
     said: dict[int, str] = {}
     ids = [f for _, _, f in found if f is not None]
     if ids:
-        for followup_id, value in await session.execute(
-            select(Answer.followup_id, Answer.value).where(
-                Answer.followup_id.in_(ids), Answer.question == "met_again"
-            )
-        ):
+        said_before = select(Answer.followup_id, Answer.value).where(
+            Answer.followup_id.in_(ids), Answer.question == "met_again"
+        )
+        if until is not None:
+            said_before = said_before.where(Answer.answered_at < until)
+        for followup_id, value in await session.execute(said_before):
             said[followup_id] = value
     by_match: dict[str, dict[int, PairPerson]] = {}
     for match, person, followup_id in found:

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from fikafollow.app import App
-from fikafollow.commands.options import Subcommands, add_programme
+from fikafollow.commands.options import Subcommands, add_language, add_programme, reading_language
 from fikafollow.errors import UsageError
-from messages.code_names import COORDINATOR_LANGUAGES, coordinator_language
 
 
 def register(sub: Subcommands) -> None:
@@ -25,11 +24,7 @@ def register(sub: Subcommands) -> None:
         default="standard",
         help="lansstyrelsen: the county board's final report form, in Swedish",
     )
-    report.add_argument(
-        "--language",
-        choices=COORDINATOR_LANGUAGES,
-        help="the report's language (default: the programme's first coordinator's, else sv)",
-    )
+    add_language(report, "the report")
     report.add_argument("--out", type=Path, help="file to write (default: standard output)")
     report.set_defaults(handler=cmd_report)
 
@@ -38,7 +33,6 @@ async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     # openpyxl loads only for the command that writes spreadsheets
     from reports.files import to_csv, to_html, to_xlsx
     from reports.funder import lansstyrelsen_tables, tables
-    from store.digests import coordinators
     from store.outcomes import funder_figures
 
     try:
@@ -51,11 +45,8 @@ async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("an xlsx report needs --out FILE")
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
+    language = await reading_language(app, programme.id, args.language)
     async with app.sessions() as session:
-        language = args.language
-        if language is None:
-            staff = await coordinators(session, programme.id)
-            language = coordinator_language(staff[0].language if staff else None)
         # the follow-up rows are the first survey's (three weeks on); answers are every survey's
         figures = await funder_figures(
             session, programme.id, first, last, survey=next(iter(app.book.surveys), None)
