@@ -86,6 +86,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "open_notes": "Alla ord att läsa i webben",
         "photo_from": "Foto från %(name)s",
         "unknown_sender": "okänd avsändare",
+        # the pairs and the call list are everything open so far, not only this week's
+        "no_pairs": "Inget par behöver uppmärksamhet.",
+        "no_calls": "Ingen att ringa just nu.",
     },
     "en": {
         "subject": "Weekly digest %(programme)s, week %(week)s",
@@ -153,6 +156,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "open_notes": "All words to read in the web app",
         "photo_from": "Photo from %(name)s",
         "unknown_sender": "unknown sender",
+        "no_pairs": "No pair needs attention.",
+        "no_calls": "Nobody to phone right now.",
     },
 }
 # each language folder names its language in Swedish and English

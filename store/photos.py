@@ -103,8 +103,9 @@ class PhotoStore:
         except (OSError, ValueError, Image.DecompressionBombError):
             return None
         small.thumbnail((side, side))
+        small.info.clear()  # pixels only, as in the kept photo
         out = io.BytesIO()
-        small.save(out, format="JPEG", quality=70, optimize=True)
+        small.save(out, format="JPEG", quality=70, optimize=True, exif=b"")
         return out.getvalue()
 
     def delete(self, name: str) -> None:
