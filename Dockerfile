@@ -8,6 +8,8 @@ COPY bot ./bot
 COPY scheduler ./scheduler
 COPY messages ./messages
 COPY store ./store
+COPY coordinator ./coordinator
+COPY reports ./reports
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # Run stage: no compiler, no sources beyond the installed package, not root.

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -31,6 +30,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from coordinator.texts import environment, gettext, language_of
+from reports import files as report_files
+from reports.funder import tables as report_tables
 from store import coordinator_auth, coordinator_pages, intake, notes
 from store.calls import CallError, by_language, call_list, record_call, record_call_outcome
 from store.match_files import template_xlsx
@@ -69,7 +70,6 @@ class CoordinatorContext:
     configured_channels: Collection[str]
     # label of an answer option in a language ("yes" → "Ja")
     option_label: Callable[[str, str], str]
-    report: ReportMaker | None = None
     # each survey's questions and their options (empty: a number or words), in asking order
     survey_options: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
     # a question's words in a language ("met_again" → "Har ni träffats igen?")
@@ -77,16 +77,6 @@ class CoordinatorContext:
     # recent sign-in requests per client address (this process's view; the per-address limit
     # in the database holds across instances)
     login_requests: dict[str, list[datetime]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ReportMaker:
-    """The funder report's tables and files, given by the composition root."""
-
-    tables: Callable[[Programme, Any, date, date], Any]
-    to_csv: Callable[[Any], str]
-    to_xlsx: Callable[[Any], bytes]
-    to_html: Callable[[Any], str]
 
 
 @dataclass(frozen=True)
@@ -733,26 +723,35 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             figures = await funder_figures(
                 session, page.programme.id, first, last, survey=next(iter(ctx.survey_days), None)
             )
-        maker = ctx.report
+        # the report in the coordinator's language, its questions in the surveys' order
+        asked = ctx.questions
+        surveys = list(asked.values()) if isinstance(asked, Mapping) else [asked]
+        order = list(dict.fromkeys(q for qs in surveys for q in qs))
+        tables = report_tables(page.programme, figures, first, last, order, page.language)
         fmt = q.get("format", "")
-        if maker is not None and fmt in ("csv", "xlsx", "html"):
-            tables = maker.tables(page.programme, figures, first, last)
+        if fmt in ("csv", "xlsx", "html"):
             name = f"report-{first}-{last}.{fmt}"
             disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
             if fmt == "csv":
                 return Response(
-                    maker.to_csv(tables), media_type="text/csv; charset=utf-8", headers=disposition
+                    report_files.to_csv(tables),
+                    media_type="text/csv; charset=utf-8",
+                    headers=disposition,
                 )
             if fmt == "xlsx":
                 return Response(
-                    maker.to_xlsx(tables),
+                    report_files.to_xlsx(tables),
                     headers=disposition,
                     media_type=(
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                     ),
                 )
-            return Response(maker.to_html(tables), media_type="text/html", headers=disposition)
-        chart = maker.to_html(maker.tables(page.programme, figures, first, last)) if maker else ""
+            return Response(
+                report_files.to_html(tables, page.language),
+                media_type="text/html",
+                headers=disposition,
+            )
+        chart = report_files.to_html(tables, page.language)
         return _render(
             page.language,
             "report.html",

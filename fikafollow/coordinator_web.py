@@ -9,8 +9,7 @@ from email.message import EmailMessage
 from starlette.routing import BaseRoute
 
 from bot.channels.email import SmtpSettings, smtp_settings, submit
-from coordinator.web import CoordinatorContext, Mailer, ReportMaker, coordinator_routes
-from fikafollow import report
+from coordinator.web import CoordinatorContext, Mailer, coordinator_routes
 from fikafollow.app import App
 from messages.digest import survey_label
 
@@ -51,7 +50,6 @@ def coordinator_context(app: App, clock: Callable[[], datetime] = utc_now) -> Co
         },
         # the words the participant was asked, so a caller can read the question out
         question_label=lambda language, name: survey_label(language, f"{name}_q"),
-        report=ReportMaker(report.tables, report.to_csv, report.to_xlsx, report.to_html),
     )
 
 

@@ -94,6 +94,8 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
                 mailer=mailer,
                 review_link=app.review_link(now),
                 configured=list(app.channels),
+                web_url=settings.public_url,
+                photos=app.photos,
             )
         except Exception:
             log.exception("digest job failed")

@@ -15,8 +15,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from messages import languages
-from messages.render import TEMPLATE_DIR, default_catalogue
+from messages import code_names, languages
+from messages.render import TEMPLATE_DIR
 
 DIGEST_LANGUAGES = ("sv", "en")
 LABELS: Mapping[str, Mapping[str, str]] = {
@@ -73,6 +73,22 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "not_configured": "inte inställd",
         "notes": "Ord att läsa",
         "late": "sent",
+        "pairs": "Par som behöver uppmärksamhet",
+        "reason not_met": "båda säger att de inte har träffats",
+        "reason disagree": "de svarar olika",
+        "reason no_and_silent": "en säger nej, den andra har inte svarat",
+        "silent": "inget svar",
+        "tapped": "knapp",
+        "open": "Öppna i webben",
+        "open_answers": "Alla svar i webben",
+        "open_calls": "Ringlistan i webben",
+        "open_greetings": "Alla fikahälsningar i webben",
+        "open_notes": "Alla ord att läsa i webben",
+        "photo_from": "Foto från %(name)s",
+        "unknown_sender": "okänd avsändare",
+        # the pairs and the call list are everything open so far, not only this week's
+        "no_pairs": "Inget par behöver uppmärksamhet.",
+        "no_calls": "Ingen att ringa just nu.",
     },
     "en": {
         "subject": "Weekly digest %(programme)s, week %(week)s",
@@ -127,15 +143,26 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "not_configured": "not configured",
         "notes": "Words to read",
         "late": "late",
+        "pairs": "Pairs needing attention",
+        "reason not_met": "both say they have not met",
+        "reason disagree": "their answers disagree",
+        "reason no_and_silent": "one says no, the other has not answered",
+        "silent": "no answer",
+        "tapped": "button",
+        "open": "Open in the web app",
+        "open_answers": "All answers in the web app",
+        "open_calls": "The call list in the web app",
+        "open_greetings": "All fikahälsningar in the web app",
+        "open_notes": "All words to read in the web app",
+        "photo_from": "Photo from %(name)s",
+        "unknown_sender": "unknown sender",
+        "no_pairs": "No pair needs attention.",
+        "no_calls": "Nobody to phone right now.",
     },
 }
 # each language folder names its language in Swedish and English
 LANGUAGE_NAMES: Mapping[str, Mapping[str, str]] = {
     language: languages.names_in(language) for language in DIGEST_LANGUAGES
-}
-CHANNEL_NAMES: Mapping[str, Mapping[str, str]] = {
-    "sv": {"telegram": "Telegram", "sms": "sms", "email": "e-post", "phone": "telefon"},
-    "en": {"telegram": "Telegram", "sms": "SMS", "email": "e-mail", "phone": "phone"},
 }
 CSV_COLUMNS = ("section", "language", "channel", "first_name", "match_id", "item", "value", "words")
 
@@ -144,14 +171,19 @@ def survey_label(language: str, key: str) -> str:
     """A question ("<name>_q") or an answer of any survey without a label here: the words the
     participants read in Swedish or English (so a survey added to bot/surveys.toml shows in the
     digest without code), else the key itself (a number, a participant's words)."""
-    catalogue = default_catalogue()
-    msgid = f"question.{key.removesuffix('_q')}" if key.endswith("_q") else f"option.{key}"
-    if msgid not in catalogue.msgids(language):
-        return key
-    try:
-        return catalogue.gettext(language, msgid, partner="")
-    except TypeError:
-        return key
+    if key.endswith("_q"):
+        question = key.removesuffix("_q")
+        found = code_names.catalogue_words(language, f"question.{question}")
+        return found or key
+    return code_names.option_name(language, key)
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """A picture the HTML part shows as `cid:<cid>` (a part of the mail, not a link)."""
+
+    cid: str
+    data: bytes  # JPEG
 
 
 @dataclass(frozen=True)
@@ -160,6 +192,12 @@ class RenderedDigest:
     text: str
     html: str
     csv: str
+    images: tuple[InlineImage, ...] = ()
+
+
+def tel(phone: str) -> str:
+    """A `tel:` address for a stored number (E.164 already; anything but digits and + goes)."""
+    return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
 
 
 def percent(value: float) -> str:
@@ -189,11 +227,18 @@ class DigestRenderer:
                 return survey_label(language, key)
             return labels[key] % params if params else labels[key]
 
+        def answer(question: str, value: str) -> str:
+            # "Har träffats igen: ja", the way a tap of that button reads
+            return code_names.words_of(language, f"{question}={value}")
+
         full = {
             **context,
             "t": t,
             "lang_name": lambda code: LANGUAGE_NAMES[language].get(code, code),
-            "channel_name": lambda code: CHANNEL_NAMES[language].get(code, code),
+            "channel_name": lambda code: code_names.channel_name(language, code),
+            "answer": answer,
+            "words": lambda raw: code_names.words_of(language, raw),
+            "tel": tel,
             "lang": language,
         }
         subject = t("subject", programme=context["programme"], week=context["week"])
@@ -202,6 +247,7 @@ class DigestRenderer:
             text=self.env.get_template("digest.txt").render(full, subject=subject).strip() + "\n",
             html=self.env.get_template("digest.html").render(full, subject=subject),
             csv=self.csv(context),
+            images=tuple(context.get("images", ())),
         )
 
     @staticmethod

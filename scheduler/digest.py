@@ -9,20 +9,23 @@ week's digest rather than sending it twice; `fikafollow digest --out` can always
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelError
-from messages.digest import DigestRenderer, RenderedDigest
+from messages.digest import DigestRenderer, InlineImage, RenderedDigest
 from scheduler.digest_mail import DigestMailer
 from store import digests, followups, notes
 from store.calls import by_language, call_list
+from store.coordinator_pages import pairs_needing_attention
 from store.models import Coordinator, Programme
 from store.outcomes import (
     Outcome,
@@ -31,15 +34,25 @@ from store.outcomes import (
     failures_between,
     greetings_between,
     outcomes,
-    pairs_by_met_again,
     tally,
     tally_by,
 )
+from store.photos import PhotoStore
 from store.reporting import spreadsheet_safe
 
 log = logging.getLogger(__name__)
 # (greeting id, "approved" or "rejected") → a signed URL
 ReviewLink = Callable[[int, str], str]
+# thumbnails inline in one digest, at most: the rest are a tap away in the web app
+MAX_THUMBNAILS = 20
+# the web app's pages a digest links to, by the section that leads there
+WEB_PAGES = {
+    "home": "/coordinator/",
+    "answers": "/coordinator/answers",
+    "calls": "/coordinator/calls",
+    "greetings": "/coordinator/greetings",
+    "notes": "/coordinator/notes",
+}
 
 
 @dataclass
@@ -91,16 +104,21 @@ async def digest_context(
     questions: Sequence[str] | Mapping[str, Sequence[str]],
     review_link: ReviewLink | None = None,
     configured: Collection[str] = (),
+    web_url: str | None = None,
+    photos: PhotoStore | None = None,
 ) -> dict[str, Any]:
     """Everything one coordinator's digest shows: the week is the seven days before `due`;
-    "so far" is the programme until `due`. Only this coordinator's programme is read."""
+    "so far" is the programme until `due`. Only this coordinator's programme is read.
+
+    With the service's public address (`web_url`) each section links to its page of the web
+    app; with the photo folder, photos waiting for a decision come as thumbnails."""
     start = due - timedelta(days=7)
     pid = programme.id
     # a follow-up counts in the week it was asked; its answers count whenever they came before due
     week = await outcomes(session, pid, started=(start, due), until=due)
     total = await outcomes(session, pid, until=due)
     answers = await answers_between(session, pid, start, due)
-    not_met, disagree = await pairs_by_met_again(session, pid, due)
+    pairs = await pairs_needing_attention(session, pid, until=due)
     calls = await call_list(session, pid, questions)
     greetings = await greetings_between(session, pid, start, due)
     problems = await failures_between(session, pid, start, due)
@@ -119,8 +137,19 @@ async def digest_context(
                 a.raw_text,
             ]
         )
-    rows += [["not_met", "", "", "", m, "met_again", "no", ""] for m in not_met]
-    rows += [["disagree", "", "", "", m, "met_again", "yes/no", ""] for m in disagree]
+    for pair in pairs:
+        rows.append(
+            [
+                pair.reason,
+                "/".join(p.language for p in pair.people),
+                "",
+                "/".join(p.first_name for p in pair.people),
+                pair.match_id,
+                "met_again",
+                "/".join(p.met_again or "" for p in pair.people),
+                "",
+            ]
+        )
     for c in calls:
         rows.append(
             [
@@ -148,6 +177,21 @@ async def digest_context(
             ]
         )
     rows += [["problem", p.language, p.channel, p.first_name, "", p.what, "", ""] for p in problems]
+    # photos still waiting for a decision, small enough to decide on in the mail itself
+    images: list[InlineImage] = []
+    thumbnails: dict[int, str] = {}
+    for g in greetings:
+        if photos is None or not g.photo_path or g.social is not None:
+            continue
+        if len(images) >= MAX_THUMBNAILS:
+            break
+        data = photos.thumbnail(g.photo_path)
+        if data is not None:
+            image = InlineImage(f"photo-{g.greeting_id}@fikafollow", data)
+            images.append(image)
+            thumbnails[g.greeting_id] = image.cid
+    base = (web_url or "").rstrip("/")
+    query = "?" + urlencode({"programme": pid})
     return {
         "coordinator": coordinator.name,
         "programme": programme.name,
@@ -158,8 +202,7 @@ async def digest_context(
         "by_language": _side_by_side(week, total, "language"),
         "by_channel": _side_by_side(week, total, "channel"),
         "answers": answers,
-        "not_met": not_met,
-        "disagree": disagree,
+        "pairs": pairs,
         "calls": list(by_language(calls).items()),
         # a photo may be approved for social media only if its sender said yes to sharing
         "greetings": [
@@ -169,9 +212,15 @@ async def digest_context(
                 if review_link and g.has_photo and g.consent == "yes"
                 else None,
                 review_link(g.greeting_id, "rejected") if review_link else None,
+                thumbnails.get(g.greeting_id),
             )
             for g in greetings
         ],
+        "images": images,
+        # section → its page in the web app, when the service has a public address
+        "links": {
+            name: f"{base}{path}{query}" if base else None for name, path in WEB_PAGES.items()
+        },
         "problems": problems,
         # words that became no answer, the start of each: the whole is in the web app
         "notes": await notes.listing(session, pid, since=start, until=due, limit=100),
@@ -201,6 +250,8 @@ async def run_digests(
     out_dir: Path | None = None,
     review_link: ReviewLink | None = None,
     configured: Collection[str] = (),
+    web_url: str | None = None,
+    photos: PhotoStore | None = None,
 ) -> DigestResult:
     """Render each coordinator's latest due digest; write it to `out_dir` and/or send it with
     `mailer` (sending claims the week first, so each goes out once)."""
@@ -218,7 +269,15 @@ async def run_digests(
         async with sessions() as session:
             programme = await session.get_one(Programme, coordinator.programme_id)
             context = await digest_context(
-                session, coordinator, programme, due, questions, review_link, configured
+                session,
+                coordinator,
+                programme,
+                due,
+                questions,
+                review_link,
+                configured,
+                web_url=web_url,
+                photos=photos,
             )
         digest = renderer.render(coordinator.language, context)
         stem = f"digest-{coordinator.programme_id}-{coordinator.id}-{context['start']}"
@@ -243,9 +302,19 @@ async def run_digests(
 
 
 def _write(out_dir: Path, stem: str, digest: RenderedDigest) -> list[Path]:
+    """The digest's .html, .txt and .csv (the paths returned); a thumbnail beside them as a
+    file, which the written page shows where the mail shows its inline part."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    html = digest.html
+    for n, image in enumerate(digest.images, start=1):
+        name = f"{stem}-photo-{n}.jpg"
+        # a face: for the operator's user alone, like the photo folder
+        fd = os.open(out_dir / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as photo:
+            photo.write(image.data)
+        html = html.replace(f'src="cid:{image.cid}"', f'src="{name}"')
     paths = []
-    for suffix, content in ((".html", digest.html), (".txt", digest.text), (".csv", digest.csv)):
+    for suffix, content in ((".html", html), (".txt", digest.text), (".csv", digest.csv)):
         path = out_dir / f"{stem}{suffix}"
         path.write_text(content, encoding="utf-8")
         paths.append(path)

@@ -203,9 +203,24 @@ class Pair:
     people: tuple[PairPerson, ...]
 
 
-async def pairs_needing_attention(session: AsyncSession, programme_id: str) -> list[Pair]:
+async def pairs_needing_attention(
+    session: AsyncSession, programme_id: str, until: datetime | None = None
+) -> list[Pair]:
     """Matches where both say not met, the two disagree, or one says no and the other is
-    silent — with the people and how to reach them."""
+    silent — with the people and how to reach them; answers given before `until` (default:
+    all)."""
+    said_met = (
+        select(Answer.followup_id, Answer.value)
+        .join(FollowUp, FollowUp.id == Answer.followup_id)
+        .where(FollowUp.programme_id == programme_id, Answer.question == "met_again")
+    )
+    if until is not None:
+        said_met = said_met.where(Answer.answered_at < until)
+    # every reason needs someone who said no: only those matches are read, as a subquery (a
+    # large programme's ids bound one by one pass the 32,767 parameters asyncpg allows)
+    said_no = (
+        said_met.where(Answer.value == "no").with_only_columns(FollowUp.match_id).scalar_subquery()
+    )
     rows = await session.execute(
         select(Match, Participant, FollowUp.id)
         .join(MatchMember, MatchMember.match_id == Match.id)
@@ -214,17 +229,19 @@ async def pairs_needing_attention(session: AsyncSession, programme_id: str) -> l
             FollowUp,
             (FollowUp.match_id == Match.id) & (FollowUp.participant_id == Participant.id),
         )
-        .where(Match.programme_id == programme_id)
+        .where(Match.programme_id == programme_id, Match.id.in_(said_no))
         .order_by(Match.external_id, Participant.id)
     )
     found = list(rows)
     said: dict[int, str] = {}
-    ids = [f for _, _, f in found if f is not None]
-    if ids:
+    if found:
+        chosen = (
+            select(FollowUp.id)
+            .where(FollowUp.programme_id == programme_id, FollowUp.match_id.in_(said_no))
+            .scalar_subquery()
+        )
         for followup_id, value in await session.execute(
-            select(Answer.followup_id, Answer.value).where(
-                Answer.followup_id.in_(ids), Answer.question == "met_again"
-            )
+            said_met.where(Answer.followup_id.in_(chosen))
         ):
             said[followup_id] = value
     by_match: dict[str, dict[int, PairPerson]] = {}

@@ -202,29 +202,6 @@ async def answers_between(
     ]
 
 
-async def pairs_by_met_again(
-    session: AsyncSession, programme_id: str, until: datetime
-) -> tuple[list[str], list[str]]:
-    """(matches where everyone who answered says they have not met again, at least two of
-    them; matches whose members disagree), by match id."""
-    rows = await session.execute(
-        select(Match.external_id, Answer.value)
-        .join(FollowUp, FollowUp.match_id == Match.id)
-        .join(Answer, Answer.followup_id == FollowUp.id)
-        .where(
-            Match.programme_id == programme_id,
-            Answer.question == "met_again",
-            Answer.answered_at < until,
-        )
-    )
-    said: dict[str, list[str]] = {}
-    for match_id, value in rows:
-        said.setdefault(match_id, []).append(value)
-    not_met = sorted(m for m, v in said.items() if len(v) >= 2 and set(v) == {"no"})
-    disagree = sorted(m for m, v in said.items() if {"yes", "no"} <= set(v))
-    return not_met, disagree
-
-
 @dataclass(frozen=True)
 class GreetingLine:
     greeting_id: int
@@ -233,6 +210,9 @@ class GreetingLine:
     words: str
     has_photo: bool
     consent: str | None
+    # the stored photo's name in the photo folder, and the coordinator's decision on it
+    photo_path: str | None = None
+    social: str | None = None
 
 
 async def greetings_between(
@@ -252,7 +232,14 @@ async def greetings_between(
     )
     return [
         GreetingLine(
-            g.id, p.first_name, m.external_id, g.words, g.photo_path is not None, g.consent
+            g.id,
+            p.first_name,
+            m.external_id,
+            g.words,
+            g.photo_path is not None,
+            g.consent,
+            g.photo_path,
+            g.social,
         )
         for g, p, m in rows
     ]

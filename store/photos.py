@@ -26,6 +26,8 @@ MAX_PIXELS = 50_000_000
 MAX_DECODED_PIXELS = 25_000_000
 DRAFT_FORMATS = {"JPEG", "MPO"}
 LONGEST_SIDE = 2048
+# a thumbnail in the coordinators' digest: enough to recognise faces, a few kB
+THUMBNAIL_SIDE = 240
 # Pillow's own guard, for any path that opens an image without this module's checks
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "HEIF", "MPO"}
@@ -88,6 +90,23 @@ class PhotoStore:
         with os.fdopen(fd, "wb") as photo:
             photo.write(out.getvalue())
         return StoredPhoto(name, "image/jpeg", upright.width, upright.height)
+
+    def thumbnail(self, name: str, side: int = THUMBNAIL_SIDE) -> bytes | None:
+        """A small JPEG of a kept photo (for a coordinator to decide on it in a mail), or None
+        when the file is gone (erased) or unreadable."""
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            return None
+        try:
+            with Image.open(self.root / name) as photo:
+                photo.draft("RGB", (side, side))
+                small = photo.convert("RGB")
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
+        small.thumbnail((side, side))
+        small.info.clear()  # pixels only, as in the kept photo
+        out = io.BytesIO()
+        small.save(out, format="JPEG", quality=70, optimize=True, exif=b"")
+        return out.getvalue()
 
     def delete(self, name: str) -> None:
         """Delete a kept photo (erasure, retention); one already gone is not an error."""

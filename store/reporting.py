@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import datetime
 from typing import TextIO
 
@@ -24,6 +24,8 @@ ANSWER_COLUMNS = (
     "raw_text",
     "answered_at",
 )
+# after the columns above (a contract): the answer as the option's label in a language
+LABEL_COLUMN = "answer_label"
 
 
 async def answer_rows(
@@ -108,13 +110,21 @@ async def summary(session: AsyncSession, programme_id: str) -> dict[str, dict[st
 
 
 async def write_answers_csv(
-    session: AsyncSession, programme_id: str, questions: Collection[str], target: TextIO
+    session: AsyncSession,
+    programme_id: str,
+    questions: Collection[str],
+    target: TextIO,
+    label: Callable[[str], str] | None = None,
 ) -> int:
-    """The answers export (columns ANSWER_COLUMNS); returns the number of rows."""
-    writer = csv.DictWriter(target, fieldnames=ANSWER_COLUMNS, lineterminator="\n")
+    """The answers export (columns ANSWER_COLUMNS, then LABEL_COLUMN when a `label` names each
+    answer value); returns the number of rows."""
+    columns = (*ANSWER_COLUMNS, LABEL_COLUMN) if label is not None else ANSWER_COLUMNS
+    writer = csv.DictWriter(target, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     count = 0
     async for row in answer_rows(session, programme_id, questions):
+        if label is not None:
+            row[LABEL_COLUMN] = label(row["answer"])
         # a participant's reply is theirs to word: "=HYPERLINK(...)" must stay text
         writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         count += 1

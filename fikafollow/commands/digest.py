@@ -50,6 +50,8 @@ async def cmd_digest(app: App, args: argparse.Namespace, out: TextIO) -> int:
         out_dir=args.out,
         review_link=app.review_link(now),
         configured=list(app.channels),
+        web_url=app.settings.public_url,
+        photos=app.photos,
     )
     out.write(
         f"digests: {len(result.written) // 3} written, {result.sent} sent, "

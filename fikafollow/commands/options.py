@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fikafollow.config import Settings
 from fikafollow.errors import UsageError
+from messages.code_names import COORDINATOR_LANGUAGES, coordinator_language
 
 if TYPE_CHECKING:
     from fikafollow.app import App
@@ -40,3 +41,22 @@ def parse_now(value: str | None, settings: Settings, option: str = "--now") -> d
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(settings.timezone))
     return parsed.astimezone(UTC)
+
+
+def add_language(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--language",
+        choices=COORDINATOR_LANGUAGES,
+        help=f"the language of {what} (default: the programme's first coordinator's, else sv)",
+    )
+
+
+async def reading_language(app: App, programme_id: str, chosen: str | None) -> str:
+    """`--language`, else the language the programme's first coordinator reads, else Swedish."""
+    from store.digests import coordinators
+
+    if chosen is not None:
+        return chosen
+    async with app.sessions() as session:
+        staff = await coordinators(session, programme_id)
+    return coordinator_language(staff[0].language if staff else None)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fikafollow.app import App
-from fikafollow.commands.options import Subcommands, add_programme
+from fikafollow.commands.options import Subcommands, add_language, add_programme, reading_language
 from fikafollow.errors import UsageError
 
 
@@ -24,13 +24,15 @@ def register(sub: Subcommands) -> None:
         default="standard",
         help="lansstyrelsen: the county board's final report form, in Swedish",
     )
+    add_language(report, "the report")
     report.add_argument("--out", type=Path, help="file to write (default: standard output)")
     report.set_defaults(handler=cmd_report)
 
 
 async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     # openpyxl loads only for the command that writes spreadsheets
-    from fikafollow.report import lansstyrelsen_tables, tables, to_csv, to_html, to_xlsx
+    from reports.files import to_csv, to_html, to_xlsx
+    from reports.funder import lansstyrelsen_tables, tables
     from store.outcomes import funder_figures
 
     try:
@@ -43,17 +45,21 @@ async def cmd_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("an xlsx report needs --out FILE")
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
+    language = await reading_language(app, programme.id, args.language)
     async with app.sessions() as session:
         # the follow-up rows are the first survey's (three weeks on); answers are every survey's
         figures = await funder_figures(
             session, programme.id, first, last, survey=next(iter(app.book.surveys), None)
         )
-    layout = lansstyrelsen_tables if args.layout == "lansstyrelsen" else tables
-    report = layout(programme, figures, first, last, app.questions())
+    if args.layout == "lansstyrelsen":
+        # the county board's form is Swedish, whoever prints it
+        language = "sv"
+        report = lansstyrelsen_tables(programme, figures, first, last, app.questions())
+    else:
+        report = tables(programme, figures, first, last, app.questions(), language)
     if args.format == "xlsx":
         args.out.write_bytes(to_xlsx(report))
     else:
-        language = "sv" if args.layout == "lansstyrelsen" else "en"
         content = to_csv(report) if args.format == "csv" else to_html(report, language)
         if args.out is None:
             out.write(content)

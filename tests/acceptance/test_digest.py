@@ -40,7 +40,11 @@ def fixed(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _files(out: Path, programme: str) -> dict[str, str]:
-    found = {p.suffix: p.read_text(encoding="utf-8") for p in out.glob(f"digest-{programme}-*")}
+    found = {
+        p.suffix: p.read_text(encoding="utf-8")
+        for p in out.glob(f"digest-{programme}-*")
+        if p.suffix != ".jpg"  # thumbnails of photos to decide
+    }
     assert set(found) == {".html", ".txt", ".csv"}
     return found
 
@@ -53,6 +57,12 @@ def _cells(html: str) -> list[list[str]]:
             [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
         )
     return rows
+
+
+def _blocks(html: str, kind: str) -> list[str]:
+    """The text of each `<div class="kind">` (one answer, call, note …), tags taken out."""
+    found = re.findall(rf'<div class="{kind}"[^>]*>(.*?)</div>', html, re.S)
+    return [re.sub(r"<[^>]+>", "", block).strip() for block in found]
 
 
 def test_digest_shows_every_figure_of_its_programme_only(
@@ -82,37 +92,56 @@ def test_digest_shows_every_figure_of_its_programme_only(
         # Karin answered by SMS after her e-mail bounced; Maryam was asked by e-mail only
         "e-post: 0/1 (0 %) / 0/1 (0 %)",
         "sms: 4/5 (80 %) / 4/5 (80 %)",
-        '- Amina (arabiska, sms, Match A1): Träffats igen? ja – "نعم"',
-        '- Dawit (tigrinja, sms, Match A2): Ska träffas igen? kanske – "2"',
-        '- Karin (svenska, sms, Match A2): Träffats igen? nej – "nej, tyvärr, vi hann inte"',
+        # an answer reads as the question's short name and the option's label
+        '- Amina (arabiska, sms, Match A1): Har träffats igen: ja – "نعم"',
+        '- Dawit (tigrinja, sms, Match A2): Ska träffas igen: kanske – "2"',
+        '- Karin (svenska, sms, Match A2): Har träffats igen: nej – "nej, tyvärr, vi hann inte"',
         "- Maryam, maryam@example.org, Match A3, Obesvarat: Träffats igen?, Ska träffas igen?",
         '- Amina (Match A1): "=HYPERLINK(1) fika", Samtycke: inte frågat',
         "- Dawit (Match A2), Foto, Samtycke: ja",
         "- Karin (svenska, e-post): kunde inte levereras",
         "- Johan (svenska, sms): avregistrerade sig",
+        # pairs needing attention: the match, why, then each person on a line of their own
+        "Match A1, de svarar olika:",
+        "- Amina (arabiska, sms): Har träffats igen: ja, +46701000001",
+        "- Erik (svenska, sms): Har träffats igen: nej, +46701000002",
+        "Match A2, båda säger att de inte har träffats:",
+        "- Dawit (tigrinja, sms): Har träffats igen: nej, +46701000003",
+        "- Karin (svenska, e-post): Har träffats igen: nej, +46701000004, karin@example.org",
     ):
         assert line in text.splitlines(), line
-    assert text.count("Träffats igen? ") + text.count("Ska träffas igen? ") == 6
-    sections = text.split("== ")
-    assert next(s for s in sections if s.startswith("Par där båda")).splitlines()[1] == "A2"
-    assert next(s for s in sections if s.startswith("Par som svarar olika")).splitlines()[1] == "A1"
+    sections = {s.split("\n", 1)[0]: s.split("\n")[1:] for s in text.split("== ")}
+    answers = [line for line in sections["Veckans svar"] if line.startswith("- ")]
+    assert len(answers) == 6
+    assert [line for line in sections["Par som behöver uppmärksamhet"] if line] == [
+        "Match A1, de svarar olika:",
+        "- Amina (arabiska, sms): Har träffats igen: ja, +46701000001",
+        "- Erik (svenska, sms): Har träffats igen: nej, +46701000002",
+        "Match A2, båda säger att de inte har träffats:",
+        "- Dawit (tigrinja, sms): Har träffats igen: nej, +46701000003",
+        "- Karin (svenska, e-post): Har träffats igen: nej, +46701000004, karin@example.org",
+    ]
+    assert "=yes" not in text and "=no" not in text and "met_again" not in text
 
-    cells = _cells(alpha[".html"])
+    html = alpha[".html"]
+    cells = _cells(html)
     assert ["Frågade", "6", "6"] in cells
     assert ["Svarsfrekvens", "67 %", "67 %"] in cells
     assert ["sms", "4/5 (80 %)", "4/5 (80 %)"] in cells
-    assert ["Maryam", "maryam@example.org", "A3", "Träffats igen?, Ska träffas igen?"] in cells
-    assert [
-        "Karin",
-        "svenska",
-        "sms",
-        "A2",
-        "Träffats igen?",
-        "nej",
-        "nej, tyvärr, vi hann inte",
-    ] in cells
-    assert '<html lang="sv"' in alpha[".html"] and "<img" not in alpha[".html"]
-    assert "http" not in alpha[".html"].split("<body", 1)[1]
+    # no table but the three-column figures: answers, calls and pairs are one block each
+    assert all(len(row) <= 3 for row in cells)
+    assert "Karin svenska · sms · Match A2Har träffats igen: nej“nej, tyvärr, vi hann inte”" in (
+        _blocks(html, "answer")
+    )
+    assert "Maryam Match A3maryam@example.orgObesvarat: Träffats igen?, Ska träffas igen?" in (
+        _blocks(html, "call")
+    )
+    assert 'href="tel:+46701000003"' in html and 'href="mailto:karin@example.org"' in html
+    assert '<html lang="sv"' in html
+    # Dawit's consented photo waits for a decision: a thumbnail beside the page, no address
+    [thumbnail] = re.findall(r'<img src="([^"]+)"', html)
+    assert thumbnail.startswith("digest-alpha-") and (out / thumbnail).is_file()
+    assert "http" not in html.split("<body", 1)[1]
 
     csv_lines = alpha[".csv"].splitlines()
     assert csv_lines[0] == "section,language,channel,first_name,match_id,item,value,words"
