@@ -127,6 +127,10 @@ class Conversation:
         followup = await session.get_one(FollowUp, failed.followup_id)
         if followup.status not in OPEN_FOLLOWUP or participant.opted_out_at is not None:
             return "recorded"
+        if followup.channel is not None and followup.channel != failed.channel:
+            # the follow-up moved on already (a bounce can come back days later): it is asked
+            # where it is now, not once more
+            return "recorded"
         reach = ladder(participant)
         if not reach:
             if followup.status == FollowUpStatus.ACTIVE:

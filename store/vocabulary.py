@@ -122,6 +122,11 @@ class InboxOutcome(StrEnum):
     LINKED = "linked"
     LINK_UNKNOWN = "link_unknown"
     LATE_ANSWER = "late_answer"  # an answer after the follow-up expired: recorded, marked late
+    # an e-mail of ours came back: failed for good (the address is dead), only delayed, or
+    # naming no message of ours; never a note, never an answer
+    BOUNCED = "bounced"
+    DELAYED = "delayed"
+    BOUNCE_UNMATCHED = "bounce_unmatched"
     # not stored: a retried webhook, or what a channel drops before the conversation sees it
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
