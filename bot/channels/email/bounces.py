@@ -102,12 +102,12 @@ def _read(
     returned = _returned_text(mail)
     original_ids = tuple(dict.fromkeys(_MESSAGE_ID.findall(returned)))
     followup_id = _followup_in(returned, signer)
-    if report is not None:
-        permanent, status, recipients = report
-    else:
-        permanent, status, recipients = _prose(raw, _all_text(mail))
-        if status is None:
+    if report is None:
+        permanent, found, recipients = _prose(raw, _all_text(mail))
+        if found is None:
             return None
+        report = (permanent, found, recipients)
+    permanent, status, recipients = report
     return Bounce(
         channel="email",
         provider_id=provider_id,
