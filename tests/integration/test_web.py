@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -286,8 +286,12 @@ def test_serve_answers_health_and_the_api_over_real_http(
                     raise
                 time.sleep(0.2)
         assert health.json() == {"status": "ok"}
+        # on the real clock: a first meeting of last week, inside the API's date window
+        last_week = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
         response = httpx.post(
-            f"{base}/api/matches", json=BODY, headers={"Authorization": f"Bearer {key}"}
+            f"{base}/api/matches",
+            json={"matches": [{**BODY["matches"][0], "matched_on": last_week}]},
+            headers={"Authorization": f"Bearer {key}"},
         )
         assert response.status_code == 200, response.text
         assert response.json()["matches_created"] == 1
