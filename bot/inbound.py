@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import DELIVERY_RANK, Bounce, DeliveryReport, InboundMessage
 from bot.conversation import Conversation
+from bot.reach import address_for
 from messages.render import LANGUAGES, Catalogue
 from store import inbox, outbox, telegram_links
+from store.models import Participant
 from store.vocabulary import InboxOutcome
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,13 @@ class ConversationInbound:
             outbox.note_delivery(row, "failed", bounce.status, now)
             # the reason as the call list shows it ("E-mail not possible: mailbox does not exist")
             reason = f"bounce {bounce.status}: {bounce.reason}"
-            outcome = await self.conversation.failed_for_good(session, row, reason, now)
+            person = await session.get_one(Participant, row.participant_id)
+            if address_for(person, row.channel) != row.address:
+                # a late bounce of an address the person no longer has: the new one is not dead
+                await outbox.mark_failed(session, row.id, reason)
+                outcome = "old address"
+            else:
+                outcome = await self.conversation.failed_for_good(session, row, reason, now)
             event.outcome = InboxOutcome.BOUNCED
             log.info("bounce %s event %s: outbox %s %s", bounce.status, event.id, row.id, outcome)
         return event.outcome

@@ -15,11 +15,20 @@ from pathlib import Path
 import pytest
 
 from fikafollow.commands import main
+from store import intake
+from store.models import Programme
 from tests.support import bounces
-from tests.support.dbstate import query
-from tests.support.mail_support import NOW, ImapServer, SmtpServer, mail_settings
+from tests.support.dbstate import aquery, query
+from tests.support.mail_support import (
+    MATCH_CSV,
+    NOW,
+    ImapServer,
+    SmtpServer,
+    mail_app,
+    mail_settings,
+)
 
-from .test_email_inbound import append
+from .test_email_inbound import append, reader
 
 CSV = (
     "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender\n"
@@ -201,3 +210,34 @@ def test_permanent_bounces_mark_the_address_dead_and_are_read_once_across_restar
 
     leaked = [r.getMessage() for r in caplog.records if any(a in r.getMessage() for a in ADDRESSES)]
     assert leaked == []
+
+
+async def test_a_late_bounce_of_an_address_since_changed_leaves_the_new_one_alive(
+    db_url: str, tmp_path: Path, smtp_server: SmtpServer, imap_server: ImapServer
+) -> None:
+    app = await mail_app(db_url, tmp_path, smtp_server.port)
+    try:
+        assert (await app.tick(lambda: NOW)).drain.sent == 4
+        old = sent_to(smtp_server, "erik@example.org")
+        # the coordinator corrects Erik's address before his old one bounces
+        rows, errors = intake.read_csv(
+            MATCH_CSV.replace("erik@example.org", "erik.new@example.org").encode(), "SE"
+        )
+        assert not errors
+        async with app.sessions.begin() as session:
+            programme = await session.get_one(Programme, app.settings.programme)
+            await intake.apply(session, programme, rows, NOW, app.book.days())
+        raw = bounces.postfix_failed(old, "erik@example.org", "<p9@mx.example.org>")
+        await append(imap_server, message_from_bytes(raw, policy=policy.default))
+        result = await reader(app, imap_server).poll_once(lambda: NOW + timedelta(hours=1))
+        assert result.outcomes == {"bounced": 1}
+        found = await aquery(
+            db_url,
+            "SELECT p.email, p.dead_channels, f.status FROM participant p "
+            "JOIN followup f ON f.participant_id = p.id WHERE p.external_id = 'P4'",
+        )
+        assert found == [("erik.new@example.org", "", "active")]
+        failed = await aquery(db_url, "SELECT address FROM outbox WHERE status = 'failed'")
+        assert failed == [("erik@example.org",)]
+    finally:
+        await app.close()
