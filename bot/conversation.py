@@ -127,6 +127,10 @@ class Conversation:
         followup = await session.get_one(FollowUp, failed.followup_id)
         if followup.status not in OPEN_FOLLOWUP or participant.opted_out_at is not None:
             return "recorded"
+        if followup.channel is not None and followup.channel != failed.channel:
+            # the follow-up moved on already (a bounce can come back days later): it is asked
+            # where it is now, not once more
+            return "recorded"
         reach = ladder(participant)
         if not reach:
             if followup.status == FollowUpStatus.ACTIVE:
@@ -684,7 +688,9 @@ class Conversation:
         """Write what is said into the outbox; `unprompted` when we write first (a start, a
         reminder, the next channel), not in answer to what the participant just sent."""
         for say in says:
-            payload = await self._payload(session, followup, participant, say, channel, now)
+            payload = await self._payload(
+                session, followup, participant, say, channel, address, now
+            )
             outbox.enqueue(
                 session,
                 programme_id=participant.programme_id,
@@ -708,6 +714,7 @@ class Conversation:
         participant: Participant,
         say: Say,
         channel: str,
+        address: str,
         now: datetime,
     ) -> dict[str, object]:
         """One message rendered for the outbox, with the links and headers valid at `now`."""
@@ -734,6 +741,12 @@ class Conversation:
             params["consent"] = say.consent
         elif say.kind == MessageKind.ANSWERED_FOR:
             params["partner"] = partner
+        if say.kind in ASKS and await participants.others_asked(
+            session, channel, address, participant.id
+        ):
+            # a family's shared phone, mailbox or chat where more than one is being asked: the
+            # question says whom it is for (the answer still counts for the latest asked)
+            params["named"] = True
         extra = self._link_params(say, followup, channel, now)
         params.update(extra)
         if say.kind == MessageKind.QUESTION:
@@ -787,7 +800,9 @@ class Conversation:
             options=options,
             first=bool(row.payload.get("first")),
         )
-        row.payload = await self._payload(session, followup, participant, say, row.channel, now)
+        row.payload = await self._payload(
+            session, followup, participant, say, row.channel, row.address, now
+        )
         row.valid_until = now + VALIDITY
         return True
 

@@ -14,10 +14,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import DELIVERY_RANK, DeliveryReport, InboundMessage
+from bot.channels.base import DELIVERY_RANK, Bounce, DeliveryReport, InboundMessage
 from bot.conversation import Conversation
+from bot.reach import address_for
 from messages.render import LANGUAGES, Catalogue
 from store import inbox, outbox, telegram_links
+from store.models import Participant
+from store.vocabulary import InboxOutcome
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,49 @@ class ConversationInbound:
             outcome = await self.conversation.failed_for_good(session, row, report.permanent, now)
             log.info("outbox %s undeliverable (%s): %s", row.id, report.error, outcome)
         return outcome
+
+    async def bounce(self, bounce: Bounce, now: datetime) -> str:
+        async with self.sessions.begin() as session:
+            event = await inbox.record(
+                session,
+                channel=bounce.channel,
+                provider_id=bounce.provider_id,
+                # the notification's sender is a mail server, its words the server's: neither
+                # is anything a participant said
+                sender="",
+                text="",
+                payload={"bounce": bounce.status, "permanent": bounce.permanent},
+                now=now,
+            )
+            if event is None:
+                return InboxOutcome.DUPLICATE
+            row = await outbox.returned(
+                session, bounce.channel, bounce.original_ids, bounce.followup_id, bounce.recipients
+            )
+            if row is None:
+                event.outcome = InboxOutcome.BOUNCE_UNMATCHED
+                log.info("bounce %s event %s: no message of ours", bounce.status, event.id)
+                return event.outcome
+            event.participant_id = row.participant_id
+            event.followup_id = row.followup_id
+            if not bounce.permanent:
+                # a delay: the server keeps trying, and nothing is condemned
+                event.outcome = InboxOutcome.DELAYED
+                log.info("bounce %s event %s: outbox %s delayed", bounce.status, event.id, row.id)
+                return event.outcome
+            outbox.note_delivery(row, "failed", bounce.status, now)
+            # the reason as the call list shows it ("E-mail not possible: mailbox does not exist")
+            reason = f"bounce {bounce.status}: {bounce.reason}"
+            person = await session.get_one(Participant, row.participant_id)
+            if address_for(person, row.channel) != row.address:
+                # a late bounce of an address the person no longer has: the new one is not dead
+                await outbox.mark_failed(session, row.id, reason)
+                outcome = "old address"
+            else:
+                outcome = await self.conversation.failed_for_good(session, row, reason, now)
+            event.outcome = InboxOutcome.BOUNCED
+            log.info("bounce %s event %s: outbox %s %s", bounce.status, event.id, row.id, outcome)
+        return event.outcome
 
     async def link(self, message: InboundMessage, token: str, now: datetime) -> str:
         async with self.sessions.begin() as session:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -70,8 +71,11 @@ def create_web_app(ctx: WebContext, routes: Sequence[BaseRoute] = ()) -> Starlet
         if api_key is None:
             return _error(401, "unknown or revoked API key")
         raw = await request.body()  # bounded while it streams by BodyLimit (/api/ prefix)
+        async with ctx.sessions() as session:
+            zone = (await session.get_one(Programme, api_key.programme_id)).timezone
+        today = ctx.clock().astimezone(ZoneInfo(zone)).date()
         try:
-            rows, errors = intake.read_api_body(raw, ctx.default_region)
+            rows, errors = intake.read_api_body(raw, ctx.default_region, today)
         except intake.NotJson:
             return _error(400, "body is not JSON")
         if errors:

@@ -51,7 +51,10 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     # weeks: how long ago the first fika really was, whenever the follow-up actually starts;
     # survey: its first message opens with "intro.<survey>" where the catalogue has one; role: the
     # participant's, for a question worded for their role ("question.<name>.<role>")
+    # named: the address is shared and more than one there is being asked: the message starts
+    # with whom it is for ("for_whom")
     "question": {
+        "named": False,
         "first": False,
         "link_urls": None,
         "telegram_link": None,
@@ -59,11 +62,11 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
         "survey": None,
         "role": None,
     },
-    "reprompt": {"link_urls": None, "role": None},
+    "reprompt": {"link_urls": None, "role": None, "named": False},
     "greeting_invite": {"upload_url": None},
     # the consent question is always called "consent"; accepted so a caller may pass it as for
     # any other question
-    "consent": {"link_urls": None, "question": "consent"},
+    "consent": {"link_urls": None, "question": "consent", "named": False},
     # activities: a few local activities ("name – when, where", as the coordinator wrote them)
     # after the thank-you; nudge: for someone who has not met again, or only maybe will
     # activities_url: instead of the list, a page with it (an SMS without room for it)
@@ -80,7 +83,7 @@ OPTIONAL_PARAMS: Mapping[str, Mapping[str, object]] = {
     "telegram_linked": {},
     "link_unknown": {},
     "answered_for": {},
-    "reminder": {"link_urls": None, "role": None},
+    "reminder": {"link_urls": None, "role": None, "named": False},
 }
 CONSENT_ANSWERS = (None, "yes", "no")
 

@@ -101,7 +101,7 @@ async def call_list(
     ]
 
 
-CHANNEL_LABELS = {"sms": "SMS", "email": "e-mail", "telegram": "Telegram"}
+CHANNEL_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram"}
 
 
 async def _unreachable_reasons(

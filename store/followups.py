@@ -149,12 +149,18 @@ async def expire_unanswered(session: AsyncSession, programme: Programme, now: da
 
 async def latest_open(session: AsyncSession, participant_ids: Collection[int]) -> FollowUp | None:
     """The open follow-up a message from these people answers: one still asking before one
-    that is done, then the most recently started."""
+    that is done, then the one asked last (whose question the provider accepted last: on a
+    shared phone a reply answers the message it follows), then the most recently started."""
     return await session.scalar(
         select(FollowUp)
         .where(FollowUp.participant_id.in_(participant_ids), FollowUp.status.in_(OPEN_FOLLOWUP))
         # "active" sorts before "done"
-        .order_by(FollowUp.status.asc(), FollowUp.started_at.desc(), FollowUp.id.desc())
+        .order_by(
+            FollowUp.status.asc(),
+            FollowUp.last_delivered_at.desc().nulls_last(),
+            FollowUp.started_at.desc(),
+            FollowUp.id.desc(),
+        )
         .limit(1)
     )
 

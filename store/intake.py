@@ -7,6 +7,7 @@ importing the same rows twice changes nothing.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -358,8 +359,17 @@ def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
     return rows, errors
 
 
+# a first meeting older than this many days is a row error unless accepted (the CLI's default
+# of --max-age-days, and the API's window)
+MAX_AGE_DAYS = 90
+
+
 def check_dates(
-    rows: Sequence[Row], today: date, max_age_days: int, accept_old: bool
+    rows: Sequence[Row],
+    today: date,
+    max_age_days: int,
+    accept_old: bool,
+    accept_hint: str = "give --accept-old",
 ) -> list[RowError]:
     """A first meeting in the future is a mistake; one older than `max_age_days` is most often
     one too (a year typed wrong, an old sheet), unless the importer says they mean it: its
@@ -374,7 +384,7 @@ def check_dates(
                 RowError(
                     row.where,
                     RowProblem.TOO_OLD,
-                    {"date": str(row.matched_on), "days": str(max_age_days)},
+                    {"date": str(row.matched_on), "days": str(max_age_days), "hint": accept_hint},
                 )
             )
     return errors
@@ -419,14 +429,19 @@ class ApiMatch(BaseModel):
 class ApiBody(BaseModel):
     model_config = _STRICT
     matches: list[ApiMatch]
+    # the API's --accept-old: first meetings older than the window are meant
+    accept_old: bool = False
 
 
 class NotJson(ValueError):
     """The API's body is not JSON at all (or nested past what the parser follows)."""
 
 
-def read_api_body(raw: bytes, region: str) -> tuple[list[Row], list[RowError]]:
-    """Parse and check the API's body in one pass: the schema first, then each record's values."""
+def read_api_body(
+    raw: bytes, region: str, today: date | None = None
+) -> tuple[list[Row], list[RowError]]:
+    """Parse and check the API's body in one pass: the schema first, then each record's values,
+    then (given `today`, in the programme's zone) the dates the CSV import checks."""
     try:
         body = ApiBody.model_validate_json(raw)
     except ValidationError as exc:
@@ -434,7 +449,15 @@ def read_api_body(raw: bytes, region: str) -> tuple[list[Row], list[RowError]]:
         if any(problem["type"] == "json_invalid" for problem in problems):
             raise NotJson from None
         return [], [_malformed(_where(problem["loc"]), problem["msg"]) for problem in problems]
-    return read_json(body.model_dump(), region)
+    rows, errors = read_json(body.model_dump(exclude={"accept_old"}), region)
+    if errors or today is None:
+        return rows, errors
+    # one error per match, naming its field: every participant of a match carries its date
+    firsts = {row.where.partition(".participants")[0]: row for row in rows}
+    dated = [dataclasses.replace(row, where=f"{match}.matched_on") for match, row in firsts.items()]
+    return rows, check_dates(
+        dated, today, MAX_AGE_DAYS, body.accept_old, accept_hint='send "accept_old": true'
+    )
 
 
 def _malformed(where: str, detail: str) -> RowError:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
@@ -57,6 +57,13 @@ class NoteRow:
     participant_id: str  # the programme's own id, "" for an unknown sender
     first_name: str
     language: str
+    # for an unknown sender only: the end of the address it came from ("…567", "…@example.net"),
+    # enough to tell two strangers apart, not to write back to them
+    sender_tail: str = ""
+
+    @property
+    def unknown_sender(self) -> bool:
+        return not self.participant_id
 
     @property
     def preview(self) -> str:
@@ -71,12 +78,19 @@ async def listing(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = None,
+    unknown_senders: bool = False,
 ) -> list[NoteRow]:
-    """The programme's notes, newest first."""
+    """The programme's notes, newest first; with `unknown_senders` also the notes of senders
+    we do not know, which belong to no programme (the channels' numbers and addresses are the
+    service's, shared by every programme it runs)."""
+    which = Note.programme_id == programme_id
+    if unknown_senders:
+        which = or_(which, Note.programme_id.is_(None))
     stmt = (
-        select(Note, Participant)
+        select(Note, Participant, InboxEvent.sender)
         .outerjoin(Participant, Participant.id == Note.participant_id)
-        .where(Note.programme_id == programme_id)
+        .join(InboxEvent, InboxEvent.id == Note.inbox_id)
+        .where(which)
         .order_by(Note.created_at.desc(), Note.id.desc())
     )
     if unread:
@@ -99,9 +113,18 @@ async def listing(
             participant_id=p.external_id if p is not None else "",
             first_name=p.first_name if p is not None else "",
             language=p.language if p is not None else "",
+            sender_tail=masked_tail(sender) if p is None else "",
         )
-        for n, p in await session.execute(stmt)
+        for n, p, sender in await session.execute(stmt)
     ]
+
+
+def masked_tail(address: str) -> str:
+    """What may be shown of a stranger's address: a mail domain, or a number's last 3 digits."""
+    local, at, domain = address.rpartition("@")
+    if at and local:
+        return f"…@{domain}"
+    return f"…{address[-3:]}" if len(address) > 3 else "…"
 
 
 class NoteError(ValueError):
@@ -160,8 +183,10 @@ async def find(session: AsyncSession, programme_id: str, note_id: int) -> Note |
 
 
 async def _get(session: AsyncSession, programme_id: str, note_id: int) -> Note:
-    note = await find(session, programme_id, note_id)
-    if note is None:
+    note = await session.get(Note, note_id)
+    if note is not None and note.programme_id is None:
+        raise NoteError(f"note {note_id} is from an unknown sender: no follow-up to answer")
+    if note is None or note.programme_id != programme_id:
         raise NoteError(f"no note {note_id} in programme {programme_id}")
     return note
 

@@ -250,6 +250,37 @@ async def by_provider_id(
     )
 
 
+async def returned(
+    session: AsyncSession,
+    channel: str,
+    provider_ids: Sequence[str],
+    followup_id: int | None,
+    addresses: Sequence[str],
+) -> OutboxMessage | None:
+    """The message of ours a bounce returns, locked until the transaction ends: the one its
+    provider id names, else the last one sent for its follow-up on the channel, else the last
+    one sent to one of the failed addresses."""
+    went_out = (OutboxMessage.channel == channel) & OutboxMessage.provider_id.is_not(None)
+    tries: list[ColumnElement[bool]] = []
+    if provider_ids:
+        tries.append(OutboxMessage.provider_id.in_(list(provider_ids)))
+    if followup_id is not None:
+        tries.append(OutboxMessage.followup_id == followup_id)
+    if addresses:
+        tries.append(func.lower(OutboxMessage.address).in_([a.lower() for a in addresses]))
+    for which in tries:
+        found = await session.scalar(
+            select(OutboxMessage)
+            .where(went_out, which)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        if found is not None:
+            return found
+    return None
+
+
 def note_delivery(row: OutboxMessage, status: str, error: str | None, now: datetime) -> None:
     """Keep what the provider last said about delivering the message."""
     row.delivery_status = status

@@ -7,19 +7,44 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import MatchMember, Participant
+from store.models import FollowUp, MatchMember, Participant
+from store.vocabulary import FollowUpStatus
+
+# the column that holds a participant's address on each channel
+_ADDRESS = {
+    "telegram": Participant.telegram_chat_id,
+    "sms": Participant.phone,
+    "email": Participant.email,
+}
 
 
 async def at_address(session: AsyncSession, channel: str, address: str) -> Sequence[Participant]:
     """Everyone reached at this address on this channel (a shared phone or chat holds several)."""
-    column = {
-        "telegram": Participant.telegram_chat_id,
-        "sms": Participant.phone,
-        "email": Participant.email,
-    }.get(channel)
+    column = _ADDRESS.get(channel)
     if column is None:
         return ()
     return (await session.scalars(select(Participant).where(column == address))).all()
+
+
+async def others_asked(
+    session: AsyncSession, channel: str, address: str, participant_id: int
+) -> bool:
+    """Whether someone else reached at this address has a follow-up still asking (a family
+    sharing a phone, mailbox or chat, both asked)."""
+    column = _ADDRESS.get(channel)
+    if column is None or not address:
+        return False
+    found = await session.scalar(
+        select(FollowUp.id)
+        .join(Participant, Participant.id == FollowUp.participant_id)
+        .where(
+            column == address,
+            Participant.id != participant_id,
+            FollowUp.status == FollowUpStatus.ACTIVE,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def partner_names(session: AsyncSession, match_id: int, participant_id: int) -> list[str]:

@@ -122,6 +122,11 @@ class InboxOutcome(StrEnum):
     LINKED = "linked"
     LINK_UNKNOWN = "link_unknown"
     LATE_ANSWER = "late_answer"  # an answer after the follow-up expired: recorded, marked late
+    # an e-mail of ours came back: failed for good (the address is dead), only delayed, or
+    # naming no message of ours; never a note, never an answer
+    BOUNCED = "bounced"
+    DELAYED = "delayed"
+    BOUNCE_UNMATCHED = "bounce_unmatched"
     # not stored: a retried webhook, or what a channel drops before the conversation sees it
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
@@ -207,7 +212,7 @@ ROW_PROBLEM_TEXT: dict[RowProblem, str] = {
     RowProblem.TOO_MANY_FIELDS: "has more fields than the header",
     RowProblem.IN_FUTURE: "matched_on {date} is in the future",
     RowProblem.TOO_OLD: (
-        "matched_on {date} is more than {days} days ago (give --accept-old to import it anyway)"
+        "matched_on {date} is more than {days} days ago ({hint} to import it anyway)"
     ),
     RowProblem.MALFORMED: "{detail}",
 }

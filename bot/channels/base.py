@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DELIVERY_RANK",
     "BackgroundTask",
+    "Bounce",
     "Button",
     "Channel",
     "ChannelContext",
@@ -147,6 +148,28 @@ class DeliveryReport:
     permanent: str | None = None
 
 
+@dataclass(frozen=True)
+class Bounce:
+    """A message of ours came back (an e-mail's delivery status notification): whether it
+    condemns the address, why, and what it names to find the message it was."""
+
+    channel: str
+    # the notification's own id: it is stored once, however often it is read
+    provider_id: str
+    permanent: bool
+    # the enhanced status code ("5.1.1"; "5.0.0" when the notification gave only its class)
+    status: str
+    # a fixed phrase for the coordinator ("mailbox does not exist"), never the server's text
+    # (which quotes the address)
+    reason: str
+    # the provider ids of ours it returns (e-mail: Message-IDs in the returned headers)
+    original_ids: tuple[str, ...] = ()
+    # the follow-up of the signed reply address in the returned headers
+    followup_id: int | None = None
+    # the addresses that failed, as the notification names them
+    recipients: tuple[str, ...] = ()
+
+
 class Inbound(Protocol):
     """The one way in: a channel's receive side hands over what it read, one call each, and
     every call is a transaction of its own. Returns say what became of it (for logs and
@@ -160,6 +183,12 @@ class Inbound(Protocol):
         ...
 
     async def delivery_report(self, report: DeliveryReport, now: datetime) -> str: ...
+
+    async def bounce(self, bounce: Bounce, now: datetime) -> str:
+        """A message came back: a permanent failure marks the address dead and moves the
+        person down the ladder (or onto the call list); a delay marks nothing. Stored once by
+        the notification's id; never a note, never an answer."""
+        ...
 
     async def link(self, message: InboundMessage, token: str, now: datetime) -> str:
         """A deep link opened in a chat: binds the chat to the token's participant.

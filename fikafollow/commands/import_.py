@@ -29,9 +29,9 @@ def register(sub: Subcommands) -> None:
     imp.add_argument(
         "--max-age-days",
         type=int,
-        default=90,
+        default=intake.MAX_AGE_DAYS,
         metavar="N",
-        help="a first meeting more than N days ago is a row error (default 90)",
+        help=f"a first meeting more than N days ago is a row error (default {intake.MAX_AGE_DAYS})",
     )
     imp.add_argument(
         "--accept-old", action="store_true", help="import first meetings older than that too"

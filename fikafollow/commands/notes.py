@@ -38,11 +38,17 @@ async def cmd_notes(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
     async with app.sessions() as session:
-        rows = await notes.listing(session, programme.id, unread=args.unread)
+        # strangers' words belong to no programme: they are listed where none is asked for
+        rows = await notes.listing(
+            session, programme.id, unread=args.unread, unknown_senders=args.programme is None
+        )
     if not rows:
         out.write("no notes\n")
     for r in rows:
-        who = f"{r.first_name} (participant {r.participant_id}, {r.language})"
+        if r.unknown_sender:
+            who = f"unknown sender {r.sender_tail}"
+        else:
+            who = f"{r.first_name} (participant {r.participant_id}, {r.language})"
         state = f"resolved {r.resolved_as}" if r.resolved_as else ("read" if r.read else "unread")
         out.write(
             f"{r.id}\t{r.created_at.isoformat()}\t{who}\t{r.channel}\t{r.reason}\t{state}\t"

@@ -101,12 +101,22 @@ def test_words_that_became_no_answer_are_kept_and_a_late_reply_counts(
     assert main(["calls"]) == 0
     calls = capsys.readouterr().out
     assert "Karin" not in calls and "Erik" in calls and "Sami" in calls
-    assert main(["notes", "--unread"]) == 0
+    assert main(["notes", "--unread", "--programme", "default"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert len(listed) == 2, "the stranger's words belong to no programme"
     assert "vem är det här?" in listed[1] and "Sami (participant P1, ar)" in listed[1]
     erik_note = listed[0].split("\t")[0]
     assert "The coffee was lovely" in listed[0]
+    # with no programme named, the strangers' words are listed too: their text, and of their
+    # number only its last digits
+    assert main(["notes", "--unread"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 3
+    stranger = listed[1].split("\t")
+    assert stranger[2:] == ["unknown sender …999", "sms", "unknown_sender", "unread", "hej?"]
+    assert "+46709999999" not in "\n".join(listed)
+    assert main(["notes", "resolve", stranger[0], "--answer", "met_again=yes"]) == 2
+    assert "is from an unknown sender" in capsys.readouterr().err
 
     assert main(["digest", "--now", "2026-06-01T10:00+02:00", "--out", str(tmp_path)]) == 0
     # no coordinator yet: add one and write again
@@ -124,6 +134,6 @@ def test_words_that_became_no_answer_are_kept_and_a_late_reply_counts(
     assert main(["calls"]) == 0
     assert "Erik" not in capsys.readouterr().out
     assert main(["notes", "--unread"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert len(capsys.readouterr().out.splitlines()) == 2
     assert main(["notes"]) == 0
     assert "resolved met_again=yes,will_meet_again=yes" in capsys.readouterr().out

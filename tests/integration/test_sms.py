@@ -498,6 +498,64 @@ async def test_a_family_phone_with_two_asked_answers_the_latest_and_says_which_f
     assert "Nils" in [m.body for m in twilio.sent if m.to == shared][-2]
 
 
+async def test_a_family_phone_names_whom_each_question_is_for_and_a_reply_answers_the_last_asked(
+    service: Service, twilio: FakeTwilio
+) -> None:
+    shared = "+46701000009"
+    csv = HEADER + (
+        "F1,2026-05-04,family,P1,Amal,newcomer,ar,sms,+46701000009,,woman\n"
+        "F1,2026-05-04,family,P2,Anna,established,sv,email,,anna@example.org,woman\n"
+        "F2,2026-05-04,family,P3,Omar,newcomer,ar,sms,+46701000009,,man\n"
+        "F2,2026-05-04,family,P4,Nils,established,sv,email,,nils@example.org,man\n"
+    )
+    catalogue = service.app.catalogue
+    to_amal = catalogue.gettext("ar", "for_whom", first_name="Amal")
+    to_omar = catalogue.gettext("ar", "for_whom", first_name="Omar")
+
+    async def asked(name: str) -> list[tuple[str, str]]:
+        async with service.app.sessions() as session:
+            person = await session.scalar(select(Participant).where(Participant.first_name == name))
+            assert person is not None
+            answers = await session.execute(
+                select(Answer.question, Answer.value)
+                .join(FollowUp, FollowUp.id == Answer.followup_id)
+                .where(FollowUp.participant_id == person.id)
+                .order_by(Answer.id)
+            )
+            return [(q, v) for q, v in answers]
+
+    await seed(service, csv)
+    first = [m.body for m in twilio.sent if m.to == shared]
+    # both first questions greet their person by name: nothing more is needed
+    assert len(first) == 2 and {"Amal" in b for b in first} == {True, False}
+    assert not any(b.startswith((to_amal, to_omar)) for b in first)
+
+    # one reply, both asked at once: it counts for the later one (Omar), the family is told
+    # which fika it was for, and his next question says it is for him
+    service.clock.now = DUE + timedelta(minutes=5)
+    await service.text(shared, "نعم")
+    await service.tick()
+    assert await asked("Omar") == [("met_again", "yes")] and await asked("Amal") == []
+    sent = [m.body for m in twilio.sent if m.to == shared][2:]
+    assert len(sent) == 2 and "Nils" in sent[0]
+    assert sent[1].startswith(to_omar + "\n")
+
+    # three days on, Amal is reminded (her question went out first): named, it is the last
+    # message on the phone, and the reply answers it, not Omar's open question
+    service.clock.now = DUE + timedelta(days=3, minutes=1)
+    await service.tick()
+    reminder = [m.body for m in twilio.sent if m.to == shared][4:]
+    assert len(reminder) == 1 and reminder[0].startswith(to_amal + "\n")
+    service.clock.now = DUE + timedelta(days=3, minutes=10)
+    await service.text(shared, "لا")
+    await service.tick()
+    assert await asked("Amal") == [("met_again", "no")]
+    assert await asked("Omar") == [("met_again", "yes")]
+    after = [m.body for m in twilio.sent if m.to == shared][5:]
+    # the family is told it was for Amal's fika (with Anna), and her next question names her
+    assert "Anna" in after[0] and after[1].startswith(to_amal + "\n")
+
+
 # --- load ----------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -126,6 +126,60 @@ async def test_bad_matches_are_all_reported_and_nothing_is_written(
     assert await aquery(app.settings.database_url, "SELECT count(*) FROM participant") == [(0,)]
 
 
+def _dated(*dates: str, **extra: object) -> dict[str, object]:
+    """The body with one copy of its match per date, each with ids of its own."""
+    match = BODY["matches"][0]
+    matches = [
+        {
+            **match,
+            "match_id": f"D{i}",
+            "matched_on": day,
+            "participants": [
+                {**p, "participant_id": f"D{i}{p['participant_id']}"} for p in match["participants"]
+            ],
+        }
+        for i, day in enumerate(dates)
+    ]
+    return {"matches": matches, **extra}
+
+
+async def test_a_first_meeting_in_the_future_or_long_ago_is_a_422_naming_the_match(
+    client: httpx.AsyncClient, app: App
+) -> None:
+    auth = {"Authorization": f"Bearer {KEY}"}
+    # NOW is 2026-05-10: the 11th is tomorrow, 90 days back is 2026-02-09
+    body = _dated("2026-05-04", "2026-05-11", "2026-02-08", "2026-02-09")
+    response = await client.post("/api/matches", json=body, headers=auth)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [e["where"] for e in errors] == ["matches[1].matched_on", "matches[2].matched_on"]
+    assert "in the future" in errors[0]["reason"]
+    assert "more than 90 days ago" in errors[1]["reason"] and "accept_old" in errors[1]["reason"]
+    assert await aquery(app.settings.database_url, "SELECT count(*) FROM matches") == [(0,)]
+    # accept_old lets the old one in; the future one stays an error whatever the flag says
+    response = await client.post(
+        "/api/matches", json=_dated("2026-02-08", "2026-05-11", accept_old=True), headers=auth
+    )
+    assert response.status_code == 422
+    assert [e["where"] for e in response.json()["errors"]] == ["matches[1].matched_on"]
+    response = await client.post(
+        "/api/matches", json=_dated("2026-02-08", accept_old=True), headers=auth
+    )
+    assert response.status_code == 200 and response.json()["matches_created"] == 1
+    stored = await aquery(app.settings.database_url, "SELECT matched_on FROM matches")
+    assert [str(day) for (day,) in stored] == ["2026-02-08"]
+
+
+async def test_accept_old_must_be_a_boolean(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/matches",
+        json=_dated("2026-05-04", accept_old="yes"),
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert response.status_code == 422
+    assert [e["where"] for e in response.json()["errors"]] == ["accept_old"]
+
+
 async def test_a_body_that_is_not_json_is_a_clear_400(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/matches", content=b"{nope", headers={"Authorization": f"Bearer {KEY}"}
@@ -232,8 +286,12 @@ def test_serve_answers_health_and_the_api_over_real_http(
                     raise
                 time.sleep(0.2)
         assert health.json() == {"status": "ok"}
+        # on the real clock: a first meeting of last week, inside the API's date window
+        last_week = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
         response = httpx.post(
-            f"{base}/api/matches", json=BODY, headers={"Authorization": f"Bearer {key}"}
+            f"{base}/api/matches",
+            json={"matches": [{**BODY["matches"][0], "matched_on": last_week}]},
+            headers={"Authorization": f"Bearer {key}"},
         )
         assert response.status_code == 200, response.text
         assert response.json()["matches_created"] == 1

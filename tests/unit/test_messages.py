@@ -7,6 +7,7 @@ lost in translation or an SMS that grew into a third part fails here, naming the
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import tomllib
@@ -258,16 +259,19 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
                     (False, True),
                     (None, *ROLES),
                 ):
-                    yield {
-                        **common,
-                        "question": question,
-                        "options": options,
-                        "partner": partner,
-                        "first": first,
-                        "role": role,
-                        **({"survey": firsts[question]} if first else {}),
-                        **({"link_urls": _links(options)} if links else {}),
-                    }
+                    for named in (False, True):
+                        yield {
+                            **common,
+                            "question": question,
+                            "options": options,
+                            "partner": partner,
+                            "first": first,
+                            "role": role,
+                            # on a shared phone, saying whom it is for
+                            **({"named": True} if named else {}),
+                            **({"survey": firsts[question]} if first else {}),
+                            **({"link_urls": _links(options)} if links else {}),
+                        }
         elif kind in ("reprompt", "reminder"):
             for question, options in QUESTIONS.items():
                 for role in (None, *ROLES):
@@ -279,6 +283,14 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
                         "role": role,
                         "link_urls": _links(options),
                     }
+                    yield {
+                        **common,
+                        "question": question,
+                        "options": options,
+                        "role": role,
+                        "link_urls": _links(options),
+                        "named": True,
+                    }
         elif kind == "greeting_invite":
             yield common
             yield {**common, "upload_url": UPLOAD_URL}
@@ -289,6 +301,7 @@ def _variants(kind: str, language: str) -> Iterator[dict[str, object]]:
                 "options": QUESTIONS["consent"],
                 "link_urls": _links(QUESTIONS["consent"]),
             }
+            yield {**common, "options": QUESTIONS["consent"], "named": True}
         elif kind == "thanks_greeting":
             for consent in (None, "yes", "no"):
                 yield {**common, "consent": consent}
@@ -413,6 +426,29 @@ def test_html_escapes_names_and_text_does_not(catalogue: Catalogue) -> None:
     assert "<b>Ann</b>" in rendered.text and "Erik & Sara" in rendered.text
     sms = catalogue.render("question", "sv", "sms", **params)
     assert "Erik & Sara" in sms.text
+
+
+@pytest.mark.parametrize(("language", "channel"), list(product(LANGUAGES, CHANNELS)))
+def test_a_message_on_a_shared_address_names_whom_it_is_for(
+    catalogue: Catalogue, language: str, channel: str
+) -> None:
+    for kind in ("question", "reprompt", "reminder", "consent"):
+        for params in _variants(kind, language):
+            if params.get("first"):
+                continue
+            rendered = catalogue.render(kind, language, channel, **params)
+            first_name = str(params["first_name"])
+            named = catalogue.gettext(language, "for_whom", first_name=first_name)
+            if not params.get("named"):
+                assert named not in rendered.text
+                continue
+            # the reminders on Telegram and by e-mail greet by name already
+            greeted = catalogue.gettext(language, "hello", first_name=first_name)
+            assert named in rendered.text or rendered.text.startswith(greeted), (
+                f"{language} {channel} {kind}"
+            )
+            if rendered.html is not None:
+                assert html.escape(first_name, quote=False) in rendered.html
 
 
 # --- SMS cost and invisible characters ----------------------------------------------------

@@ -2,7 +2,8 @@
 
 A reply is tied to its follow-up by the signed token in the address it was sent to
 (replies+TOKEN@domain) or, failing that, by In-Reply-To/References against the Message-IDs we
-sent. Quoted text and signatures are stripped before the reply parser sees it; attached images
+sent. Delivery status notifications are read as bounces (`bounces`), never as replies. Quoted
+text and signatures are stripped before the reply parser sees it; attached images
 become fikahälsningar. Each message counts once: it is stored in the inbox keyed by its
 Message-ID in the same transaction as its effects, and flagged \\Seen after that commit, so a
 crash between the two only makes the next poll find a duplicate that changes nothing.
@@ -26,6 +27,7 @@ from email.utils import getaddresses, parseaddr
 import aioimaplib
 
 from bot.channels.base import Inbound, InboundMessage
+from bot.channels.email.bounces import read_bounce
 from bot.channels.email.quotes import strip_quoted
 from bot.channels.email.settings import ImapSettings
 from bot.links import LinkSigner
@@ -98,6 +100,11 @@ class MailboxReader:
         """One e-mail: tie it to its follow-up, strip quotes, hand it over."""
         mail = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(mail, EmailMessage)
+        message_id = str(mail.get("Message-ID", "")).strip()[:200] or fallback_id
+        # a notification says "auto-replied" too: it is read before auto-replies are dropped
+        bounce = read_bounce(raw, mail, message_id, self.signer)
+        if bounce is not None:
+            return await self.inbound.bounce(bounce, now)
         auto = str(mail.get("Auto-Submitted", "no")).strip().lower()
         precedence = str(mail.get("Precedence", "")).strip().lower()
         if auto != "no" or precedence in ("bulk", "junk", "auto_reply", "list"):
@@ -109,10 +116,9 @@ class MailboxReader:
         if not text and is_stop(subject.removeprefix("Re:").strip()):
             text = subject.strip()  # the List-Unsubscribe mailto: "STOP" in the subject
         photos, types = _images(mail)
-        message_id = str(mail.get("Message-ID", "")).strip() or fallback_id
         inbound = InboundMessage(
             channel="email",
-            provider_id=message_id[:200],
+            provider_id=message_id,
             sender=sender,
             text=text,
             photos=tuple(photos),
