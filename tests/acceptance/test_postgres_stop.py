@@ -10,6 +10,7 @@ every other test running at the same time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import pwd
@@ -64,9 +65,7 @@ class Cluster:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def run(self, *command: str) -> None:
-        subprocess.run(
-            [*self.as_postgres, *command], check=True, capture_output=True, timeout=60
-        )
+        subprocess.run([*self.as_postgres, *command], check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
         self.run(
@@ -122,10 +121,9 @@ def cluster() -> Iterator[Cluster]:
     try:
         yield made
     finally:
-        try:
+        # already stopped when a test failed while the database was away
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             made.stop()
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            pass  # already stopped by a failed test
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -143,9 +141,7 @@ class Load:
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_postgres_stopped_for_8_seconds_under_load(
-    cluster: Cluster, tmp_path: Path
-) -> None:
+async def test_postgres_stopped_for_8_seconds_under_load(cluster: Cluster, tmp_path: Path) -> None:
     twilio = FakeTwilio()
     twilio_sock = bound_socket()
     twilio.root = url_of(twilio_sock)
@@ -245,6 +241,7 @@ async def _drive(
     """WORKERS posters throughout: 2 s before the stop, the 8 s away, then until each worker has
     had a run of 2xx again (bounded by the test's timeout)."""
     done = asyncio.Event()
+    all_recovered = asyncio.Event()
     recovered: set[int] = set()
 
     async def worker(number: int) -> None:
@@ -268,6 +265,8 @@ async def _drive(
                 ok_in_a_row += 1
                 if load.phase == "after" and ok_in_a_row >= 20:
                     recovered.add(number)
+                    if len(recovered) == WORKERS:
+                        all_recovered.set()
             else:
                 ok_in_a_row = 0
                 if response.status_code == 503:
@@ -285,9 +284,7 @@ async def _drive(
         await asyncio.sleep(AWAY_SECONDS)
         await asyncio.to_thread(cluster.start)
         load.phase = "after"
-        async with asyncio.timeout(60):
-            while len(recovered) < WORKERS:
-                await asyncio.sleep(0.2)
+        await asyncio.wait_for(all_recovered.wait(), 60)
     finally:
         done.set()
         await asyncio.gather(*tasks)
