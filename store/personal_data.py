@@ -334,7 +334,7 @@ async def retention_pass(
     async with sessions.begin() as session:
         done = await retention(session, now, days)
     for name in done.photos:
-        photos.delete(name)
+        await photos.delete(name)
     if done.inbox_payloads or done.outbox_bodies or done.unknown_texts or done.photos:
         log.info(
             "retention: %d inbound payloads, %d outbox bodies, %d unknown senders' texts, "
