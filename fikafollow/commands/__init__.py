@@ -111,6 +111,11 @@ DRIVER_LOGGERS = (
     "aioimaplib",
     "multipart",
     "PIL",
+    # the photo bucket's client: at DEBUG botocore logs request headers (the signature) and
+    # bodies (the photo), aiohttp the object URLs
+    "botocore",
+    "aiobotocore",
+    "aiohttp",
 )
 
 
