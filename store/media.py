@@ -16,10 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
 DEFAULT_REGION = "us-east-1"
+# what a bucket away or refusing looks like (aiobotocore turns aiohttp's connection errors into
+# botocore's); a missing key is not among them, it is None
+_UNAVAILABLE = (BotoCoreError, ClientError, OSError, TimeoutError)
+
+
+class MediaUnavailable(Exception):
+    """The bucket could not be reached or refused the request; the caller's request answers
+    503 (nothing half-stored: the transaction that wanted the photo rolls back)."""
 
 
 class MediaStorage(Protocol):
@@ -132,10 +142,11 @@ class S3Media:
             from aiobotocore.session import get_session
 
             stack = AsyncExitStack()
+            # short: a webhook waiting on the bucket must answer before the provider gives up
             config = AioConfig(
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"max_attempts": 2, "mode": "standard"},
                 # path style: MinIO, moto and most self-hosted servers have no bucket DNS names
                 s3={"addressing_style": "path"},
             )
@@ -157,10 +168,16 @@ class S3Media:
 
     async def put(self, name: str, data: bytes, content_type: str) -> None:
         s3 = await self._s3()
-        # no ACL: the bucket's objects stay private
-        await s3.put_object(
-            Bucket=self.location.bucket, Key=self._key(name), Body=data, ContentType=content_type
-        )
+        try:
+            # no ACL: the bucket's objects stay private
+            await s3.put_object(
+                Bucket=self.location.bucket,
+                Key=self._key(name),
+                Body=data,
+                ContentType=content_type,
+            )
+        except _UNAVAILABLE as exc:
+            raise MediaUnavailable(type(exc).__name__) from exc
 
     async def get(self, name: str) -> bytes | None:
         if not safe_name(name):
@@ -168,17 +185,22 @@ class S3Media:
         s3 = await self._s3()
         try:
             found = await s3.get_object(Bucket=self.location.bucket, Key=self._key(name))
+            async with found["Body"] as body:
+                data: bytes = await body.read()
         except s3.exceptions.NoSuchKey:
             return None
-        async with found["Body"] as body:
-            data: bytes = await body.read()
+        except _UNAVAILABLE as exc:
+            raise MediaUnavailable(type(exc).__name__) from exc
         return data
 
     async def delete(self, name: str) -> None:
         if safe_name(name):
             s3 = await self._s3()
-            # S3 answers 204 for a key that is not there: deleting twice is not an error
-            await s3.delete_object(Bucket=self.location.bucket, Key=self._key(name))
+            try:
+                # S3 answers 204 for a key that is not there: deleting twice is not an error
+                await s3.delete_object(Bucket=self.location.bucket, Key=self._key(name))
+            except _UNAVAILABLE as exc:
+                raise MediaUnavailable(type(exc).__name__) from exc
 
     async def close(self) -> None:
         if self._stack is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import socket
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -21,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from fikafollow.config import ConfigError, load_settings
-from store.media import S3Media, parse_media_url
+from store.media import MediaUnavailable, S3Media, parse_media_url
 from store.models import Greeting
 from store.personal_data import retention_pass
 from store.photos import PhotoRejected, PhotoStore
@@ -123,6 +124,21 @@ async def test_credentials_from_the_usual_aws_variables(
         assert await _keys(bucket) == [f"{PREFIX}/{saved.path}"]
     finally:
         await store.close()
+
+
+async def test_a_bucket_out_of_reach_is_our_error_and_keeps_nothing(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    store = PhotoStore(tmp_path, media=S3Media(parse_media_url(_media_url(dead)), KEY, SECRET))
+    try:
+        with pytest.raises(MediaUnavailable):
+            await store.save(photo_with_gps())
+        with pytest.raises(MediaUnavailable):
+            await store.read("0" * 32 + ".jpg")
+    finally:
+        await store.close()
+    assert await asyncio.to_thread(lambda: list(tmp_path.iterdir())) == []
 
 
 @pytest.mark.parametrize(
@@ -243,3 +259,13 @@ async def test_every_place_a_photo_is_read_or_erased_goes_to_the_bucket(
     await retention_pass(world.app.sessions, world.app.photos, days, NOW + timedelta(days + 1))
     assert await _keys(bucket) == left
     assert not (tmp_path / "photos").exists()
+
+    # the bucket gone (or away): the photo page answers 503 with Retry-After, not 500
+    async with world.app.sessions.begin() as session:
+        karins_row = await session.get_one(Greeting, gid)
+        karins_row.photo_path = left[0].removeprefix(f"{PREFIX}/")
+    for key in left:
+        await bucket.delete_object(Bucket=BUCKET, Key=key)
+    await bucket.delete_bucket(Bucket=BUCKET)
+    away = await client.get(f"/coordinator/greetings/{gid}/photo")
+    assert away.status_code == 503 and away.headers["retry-after"]
