@@ -81,8 +81,10 @@ async def cmd_forget(app: App, args: argparse.Namespace, out: TextIO) -> int:
             raise UnknownParticipant(args.id, programme.id)
         row_id = participant.id
         photos = await personal_data.forget(session, participant)
-    for name in photos:
-        await app.photos.delete(name)
+        # inside the transaction: a photo storage out of reach rolls the erasure back whole
+        # (try again), rather than leaving photos nobody can find to erase any more
+        for name in photos:
+            await app.photos.delete(name)
     log.info("participant %s forgotten, %d photo(s) deleted", row_id, len(photos))
     out.write(f"participant {args.id} forgotten, {len(photos)} photo(s) deleted\n")
     return 0

@@ -21,9 +21,10 @@ from aiobotocore.session import get_session
 from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
+from fikafollow.commands import main
 from fikafollow.config import ConfigError, load_settings
 from store.media import MediaUnavailable, S3Media, parse_media_url
-from store.models import Greeting
+from store.models import Greeting, Participant
 from store.personal_data import retention_pass
 from store.photos import PhotoRejected, PhotoStore
 from tests.support.coordinator_world import FIRST_EMAIL, World, cli, make_world
@@ -269,3 +270,13 @@ async def test_every_place_a_photo_is_read_or_erased_goes_to_the_bucket(
     await bucket.delete_bucket(Bucket=BUCKET)
     away = await client.get(f"/coordinator/greetings/{gid}/photo")
     assert away.status_code == 503 and away.headers["retry-after"]
+
+    # erasure with the bucket away fails whole and says why: nothing erased, try again later
+    monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    code = await asyncio.to_thread(main, ["participant", "forget", "Q1", "--programme", "other"])
+    assert code == 1
+    async with world.app.sessions() as session:
+        zainab = await session.scalar(
+            select(Participant.first_name).where(Participant.external_id == "Q1")
+        )
+    assert zainab == "Zainab"
