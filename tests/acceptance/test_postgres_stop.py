@@ -31,7 +31,7 @@ from sqlalchemy import select
 from fikafollow.config import load_settings
 from store.database import make_engine
 from store.models import InboxEvent
-from tests.support.fake_telegram import free_port
+from tests.support.fake_telegram import TOKEN, FakeTelegram, free_port
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.support.loopback import bound_socket, serving, url_of
 
@@ -288,3 +288,89 @@ async def _drive(
     finally:
         done.set()
         await asyncio.gather(*tasks)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_telegram_polling_loses_no_update_while_postgres_is_stopped(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """In polling mode the offset is the acknowledgement: updates that arrive while the
+    database is away are polled again until they are stored, none skipped."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FIKAFOLLOW_")}
+    async with FakeTelegram() as fake:
+        environ.update(
+            FIKAFOLLOW_DATABASE_URL=cluster.url,
+            FIKAFOLLOW_SECRET_KEY="test-secret-key-0123456789",
+            FIKAFOLLOW_TELEGRAM_TOKEN=TOKEN,
+            FIKAFOLLOW_TELEGRAM_API_URL=fake.url,
+            FIKAFOLLOW_TELEGRAM_POLL_TIMEOUT="1",
+            FIKAFOLLOW_PHOTO_DIR=str(tmp_path / "photos"),
+            FIKAFOLLOW_TICK_SECONDS="1",
+            FIKAFOLLOW_QUIET_HOURS="00:00-00:01",
+        )
+        log_path = tmp_path / "serve.log"
+        with log_path.open("wb") as log_file:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "fikafollow",
+                "serve",
+                "--port",
+                str(port),
+                env=environ,
+                stdout=log_file,
+                stderr=log_file,
+            )
+            try:
+                async with httpx.AsyncClient(timeout=30) as http:
+                    await _until_healthy(http, f"http://127.0.0.1:{port}", process)
+                sent = 0
+
+                async def send(count: int) -> None:
+                    nonlocal sent
+                    for _ in range(count):
+                        sent += 1
+                        await fake.text(7_000_000 + sent, f"hej {sent}")
+                        await asyncio.sleep(0.1)
+
+                await send(10)
+                await asyncio.to_thread(cluster.stop)
+                await send(40)  # about four seconds with the database away
+                await asyncio.sleep(AWAY_SECONDS - 4)
+                await asyncio.to_thread(cluster.start)
+                await send(10)
+                stored = await _telegram_events(cluster, until=sent, within=60)
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                    await asyncio.wait_for(process.wait(), 30)
+    logged = log_path.read_text(errors="replace")
+    print(f"telegram polling: {sent} updates sent, {stored} stored")
+    assert stored == sent, logged[-4000:]
+    assert "could not be handled" not in logged
+
+
+async def _telegram_events(cluster: Cluster, until: int, within: float) -> int:
+    """How many Telegram inbound events are stored, waiting up to `within` s for `until`."""
+    engine = make_engine(load_settings(database_url=cluster.url).database_url)
+    count = 0
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                try:
+                    async with engine.connect() as connection:
+                        found = await connection.scalars(
+                            select(InboxEvent.provider_id).where(InboxEvent.channel == "telegram")
+                        )
+                        count = len(list(found))
+                except OSError:
+                    count = 0  # the cluster is still starting
+                if count >= until:
+                    return count
+                await asyncio.sleep(0.5)
+    except TimeoutError:
+        return count
+    finally:
+        await engine.dispose()

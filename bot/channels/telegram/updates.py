@@ -24,6 +24,8 @@ from telegram import Bot, Update
 from bot.channels.base import ChannelError
 from bot.channels.telegram.receive import TelegramInbound
 from bot.channels.telegram.send import TelegramChannel
+from store.database import is_away
+from store.media import MediaUnavailable
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -89,7 +91,13 @@ class TelegramUpdates:
                         await asyncio.sleep(wait)
                         break  # poll again from this update
                     log.error("telegram: update given up after %s tries", MAX_TRIES)
-                except Exception:
+                except Exception as exc:
+                    if is_away(exc) or isinstance(exc, MediaUnavailable):
+                        # the offset is the acknowledgement: moving past an update that could
+                        # not be stored would lose it; poll it again, however long the outage
+                        log.warning("telegram: update waits, storage away (%s)", type(exc).__name__)
+                        await asyncio.sleep(wait)
+                        break
                     # a bug in handling one update must not stop the bot for everyone
                     log.exception("telegram: update could not be handled")
                 tries.pop(update.update_id, None)
