@@ -244,7 +244,7 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
         stored = None
         if data:
             try:
-                stored = ctx.conversation.photos.save(data)
+                stored = await ctx.conversation.photos.save(data)
             except PhotoRejected as exc:
                 log.info("upload on follow-up %s rejected: %s", found.followup.id, exc.reason)
                 return upload_form(found, token, exc.reason, words, consent, 400)

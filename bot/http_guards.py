@@ -18,6 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from store.database import is_away
+from store.media import MediaUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +129,14 @@ class DatabaseAway:
         try:
             await self.app(scope, receive, watching)
         except Exception as exc:
-            if started or not is_away(exc):
+            # the photo bucket away is the same for the client: try again shortly
+            if started or not (is_away(exc) or isinstance(exc, MediaUnavailable)):
                 raise
             # the first part of the path only: a page's path carries its token
             where = "/" + scope["path"].lstrip("/").split("/", 1)[0]
             log.warning(
-                "database away: %s %s… answered 503 (%s)",
+                "%s away: %s %s… answered 503 (%s)",
+                "photo storage" if isinstance(exc, MediaUnavailable) else "database",
                 scope["method"],
                 where,
                 type(exc).__name__,

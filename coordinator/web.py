@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,7 @@ from store.calls import CallError, by_language, call_list, record_call, record_c
 from store.match_files import template_xlsx
 from store.models import Greeting, Programme
 from store.outcomes import answers_between, funder_figures
+from store.photos import PhotoStore
 from store.reporting import spreadsheet_safe
 from store.vocabulary import ROW_PROBLEM_TEXT
 
@@ -66,7 +66,7 @@ class CoordinatorContext:
     survey_days: Mapping[str, int]
     default_region: str
     questions: Sequence[str] | Mapping[str, Sequence[str]]
-    photo_dir: Path
+    photos: PhotoStore
     configured_channels: Collection[str]
     # label of an answer option in a language ("yes" → "Ja")
     option_label: Callable[[str, str], str]
@@ -569,11 +569,11 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             found = await coordinator_pages.greeting(
                 session, page.programme.id, int(request.path_params["id"])
             )
-        path = _photo_path(ctx, found)
-        if path is None:
+        data = await _photo(ctx, found)
+        if data is None:
             return Response(status_code=404)
         return Response(
-            path.read_bytes(),
+            data,
             media_type=found.photo_type if found and found.photo_type else "image/jpeg",
             headers={"Cache-Control": "private, no-store"},
         )
@@ -592,10 +592,10 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         writer.writerow(["file", "date", "match", "first_name", "words"])
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for row in rows:
-                path = _photo_path(ctx, stored[row.id])
-                name = f"{row.matched_on}_{_safe(row.match_id)}_{row.id}.jpg" if path else ""
-                if path is not None:
-                    archive.writestr(name, path.read_bytes())
+                data = await _photo(ctx, stored[row.id])
+                name = f"{row.matched_on}_{_safe(row.match_id)}_{row.id}.jpg" if data else ""
+                if data is not None:
+                    archive.writestr(name, data)
                 writer.writerow(
                     [
                         spreadsheet_safe(v)
@@ -836,15 +836,12 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:40]
 
 
-def _photo_path(ctx: CoordinatorContext, greeting: Greeting | None) -> Path | None:
+async def _photo(ctx: CoordinatorContext, greeting: Greeting | None) -> bytes | None:
+    """The greeting's photo from the photo store (folder or bucket); a stored name that is a
+    path is never followed (the store refuses it)."""
     if greeting is None or not greeting.photo_path:
         return None
-    root = ctx.photo_dir.resolve()
-    path = (root / greeting.photo_path).resolve()
-    # the stored name is ours, but a path outside the photo folder is never served
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
+    return await ctx.photos.read(greeting.photo_path)
 
 
 async def _mail_link(ctx: CoordinatorContext, to: str, language: str, token: str) -> None:

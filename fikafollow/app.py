@@ -30,6 +30,7 @@ from scheduler.rate_limit import UNSHARED_RATE, Bucket, SharedBucket, TokenBucke
 from scheduler.sender import DrainResult, RetryPolicy, Sender
 from store import leader, programmes, rate_slots
 from store.database import make_engine, make_sessionmaker
+from store.media import media_storage
 from store.migrate import ensure_schema
 from store.models import Programme
 from store.personal_data import retention_pass
@@ -82,7 +83,15 @@ class App:
         self.sessions: async_sessionmaker[AsyncSession] = make_sessionmaker(self.engine)
         self.book: SurveyBook = default_book()
         self.catalogue = default_catalogue()
-        self.photos = PhotoStore(settings.photo_dir)
+        self.photos = PhotoStore(
+            settings.photo_dir,
+            media=media_storage(
+                settings.media_url,
+                settings.photo_dir,
+                settings.media_access_key,
+                settings.media_secret_key,
+            ),
+        )
         self.conversation = Conversation(self.book, self.catalogue, self.photos)
         self.links = configured_links(settings)
         self.conversation.links = self.links
@@ -189,6 +198,7 @@ class App:
             close = getattr(channel, "close", None)
             if close is not None:
                 await close()
+        await self.photos.close()
         await self.engine.dispose()
 
     async def programme(self, programme_id: str | None, now: datetime) -> Programme:

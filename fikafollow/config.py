@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from store.media import parse_media_url
+
 PREFIX = "FIKAFOLLOW_"
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -44,6 +46,12 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1)
     retry_base_seconds: float = Field(default=30.0, gt=0)
     photo_dir: Path = Path("photos")
+    # photos in an S3-compatible bucket instead of photo_dir:
+    # s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1; credentials from
+    # MEDIA_ACCESS_KEY/MEDIA_SECRET_KEY, else the usual AWS_* variables (botocore's chain)
+    media_url: str | None = None
+    media_access_key: str | None = None
+    media_secret_key: str | None = None
     # raw inbound payloads, sent message bodies and photos nobody may share are erased after this
     retention_days: int = Field(default=180, ge=1)
     public_url: str | None = None
@@ -237,6 +245,23 @@ class Settings(BaseSettings):
     @property
     def sms_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_media_url(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _media_keys_together(self) -> Settings:
+        if bool(self.media_access_key) != bool(self.media_secret_key):
+            raise ValueError(
+                f"{PREFIX}MEDIA_ACCESS_KEY and {PREFIX}MEDIA_SECRET_KEY go together (or neither:"
+                " the AWS_* variables)"
+            )
+        return self
 
     @field_validator("log_level")
     @classmethod

@@ -235,8 +235,9 @@ async def _play(
             shown = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
             out.write(f"  {section}: {shown}\n")
         for greeting in await greetings.of_programme(session, programme.id):
-            if greeting.photo_path:
-                with Image.open(app.photos.root / greeting.photo_path) as stored:
+            kept = await app.photos.read(greeting.photo_path) if greeting.photo_path else None
+            if kept is not None:
+                with Image.open(io.BytesIO(kept)) as stored:
                     has_gps = ExifTags.IFD.GPSInfo in stored.getexif()
                 out.write(
                     f"  stored photo {greeting.photo_path}: {stored.width}×{stored.height}, "

@@ -19,6 +19,7 @@ from fikafollow.coordinator_web import web_routes_for_coordinators
 from messages.digest import DigestRenderer
 from scheduler.digest import run_digests
 from scheduler.digest_mail import DigestMailer
+from store.database import is_away
 
 log = logging.getLogger(__name__)
 # how long a stopping `serve` waits for the pass under way (its message in flight)
@@ -27,6 +28,12 @@ STOP_WAIT_SECONDS = 20.0
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _kind(exc: BaseException) -> str:
+    """The error's type and its cause's (the text may carry a statement's values)."""
+    cause = exc.__cause__ or exc.__context__
+    return type(exc).__name__ + (f" from {type(cause).__name__}" if cause is not None else "")
 
 
 async def serve(settings: Settings, host: str | None = None, port: int | None = None) -> int:
@@ -63,9 +70,13 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
                     result.drain.retried,
                     result.drain.failed,
                 )
-        except Exception:
+        except Exception as exc:
             # a failing pass must not stop the schedule; the next one tries again
-            log.exception("tick failed")
+            if is_away(exc):
+                # an outage is not a bug: one line per pass, no traceback to wade through
+                log.warning("tick: database away (%s); the next tick tries again", _kind(exc))
+            else:
+                log.exception("tick failed")
 
     # APScheduler only triggers; the database's claims make a doubled pass harmless
     scheduler = AsyncIOScheduler(timezone=UTC)
@@ -97,8 +108,11 @@ async def serve(settings: Settings, host: str | None = None, port: int | None = 
                 web_url=settings.public_url,
                 photos=app.photos,
             )
-        except Exception:
-            log.exception("digest job failed")
+        except Exception as exc:
+            if is_away(exc):
+                log.warning("digest job: database away (%s); it runs again", _kind(exc))
+            else:
+                log.exception("digest job failed")
 
     # each coordinator's digest is claimed once per ISO week in the database; the job only
     # has to run often enough to be on time

@@ -185,7 +185,7 @@ async def digest_context(
             continue
         if len(images) >= MAX_THUMBNAILS:
             break
-        data = photos.thumbnail(g.photo_path)
+        data = await photos.thumbnail(g.photo_path)
         if data is not None:
             image = InlineImage(f"photo-{g.greeting_id}@fikafollow", data)
             images.append(image)

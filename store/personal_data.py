@@ -135,8 +135,9 @@ async def export(session: AsyncSession, participant: Participant) -> Export:
 
 
 async def forget(session: AsyncSession, participant: Participant) -> list[str]:
-    """Erase one participant's personal data; returns the photo files to delete once the
-    transaction has committed (a rolled-back erasure must not have lost the photos)."""
+    """Erase one participant's personal data; returns the photo files to delete inside the same
+    transaction, before it commits (a photo erasure that fails then rolls the rows back too:
+    a photo whose row is gone could never be found to erase again)."""
     followup_ids = list(
         await session.scalars(select(FollowUp.id).where(FollowUp.participant_id == participant.id))
     )
@@ -329,12 +330,14 @@ async def _ids(session: AsyncSession, stmt: Select[int], batch: int) -> list[int
 async def retention_pass(
     sessions: async_sessionmaker[AsyncSession], photos: PhotoStore, days: int, now: datetime
 ) -> Retained:
-    """One retention pass in its own transaction (run by every tick); the photo files go once
-    it has committed."""
+    """One retention pass in its own transaction (run by every tick); the photo files go inside
+    it, so a pass either erases rows and photos or neither."""
     async with sessions.begin() as session:
         done = await retention(session, now, days)
-    for name in done.photos:
-        photos.delete(name)
+        # before the commit: a photo storage out of reach rolls the pass back, and the next
+        # pass erases the same photos, instead of forgetting them while they stay kept
+        for name in done.photos:
+            await photos.delete(name)
     if done.inbox_payloads or done.outbox_bodies or done.unknown_texts or done.photos:
         log.info(
             "retention: %d inbound payloads, %d outbox bodies, %d unknown senders' texts, "

@@ -6,13 +6,14 @@ A refugee's location is not ours to keep, so nothing of the original file surviv
 from __future__ import annotations
 
 import io
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
+
+from store.media import FolderMedia, MediaStorage
 
 # iPhones send HEIC: Pillow opens it once pillow-heif has registered its opener
 register_heif_opener()
@@ -50,11 +51,28 @@ class StoredPhoto:
 
 
 class PhotoStore:
-    def __init__(self, root: Path, max_bytes: int = MAX_BYTES) -> None:
+    """Checks and re-encodes a photo, then keeps it in its media storage (the local folder by
+    default, an S3 bucket when configured): every photo is stored, read and erased here."""
+
+    def __init__(
+        self, root: Path, max_bytes: int = MAX_BYTES, media: MediaStorage | None = None
+    ) -> None:
+        # the local folder (also where `media` is when it is the folder)
         self.root = root
         self.max_bytes = max_bytes
+        self.media: MediaStorage = media if media is not None else FolderMedia(root)
 
-    def save(self, data: bytes) -> StoredPhoto:
+    async def save(self, data: bytes) -> StoredPhoto:
+        """Check, re-encode and keep `data`; PhotoRejected (and nothing kept) when it is not a
+        photo we keep."""
+        encoded, width, height = self.encode(data)
+        name = f"{secrets.token_hex(16)}.jpg"
+        await self.media.put(name, encoded, "image/jpeg")
+        return StoredPhoto(name, "image/jpeg", width, height)
+
+    def encode(self, data: bytes) -> tuple[bytes, int, int]:
+        """The JPEG kept for `data` and its size; PhotoRejected for anything else (never
+        another exception: `data` comes from strangers)."""
         if len(data) > self.max_bytes:
             raise PhotoRejected("too_big")
         try:
@@ -83,21 +101,16 @@ class PhotoStore:
         upright.save(
             out, format="JPEG", quality=85, optimize=True, exif=b"", icc_profile=None, comment=b""
         )
-        name = f"{secrets.token_hex(16)}.jpg"
-        # the folder and the files for the service's user alone: these are people's faces
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as photo:
-            photo.write(out.getvalue())
-        return StoredPhoto(name, "image/jpeg", upright.width, upright.height)
+        return out.getvalue(), upright.width, upright.height
 
-    def thumbnail(self, name: str, side: int = THUMBNAIL_SIDE) -> bytes | None:
+    async def thumbnail(self, name: str, side: int = THUMBNAIL_SIDE) -> bytes | None:
         """A small JPEG of a kept photo (for a coordinator to decide on it in a mail), or None
-        when the file is gone (erased) or unreadable."""
-        if not name or "/" in name or "\\" in name or name in (".", ".."):
+        when it is gone (erased) or unreadable."""
+        data = await self.read(name)
+        if data is None:
             return None
         try:
-            with Image.open(self.root / name) as photo:
+            with Image.open(io.BytesIO(data)) as photo:
                 photo.draft("RGB", (side, side))
                 small = photo.convert("RGB")
         except (OSError, ValueError, Image.DecompressionBombError):
@@ -108,8 +121,14 @@ class PhotoStore:
         small.save(out, format="JPEG", quality=70, optimize=True, exif=b"")
         return out.getvalue()
 
-    def delete(self, name: str) -> None:
+    async def read(self, name: str) -> bytes | None:
+        """A kept photo's bytes; None when it is gone (erased, or never there)."""
+        return await self.media.get(name)
+
+    async def delete(self, name: str) -> None:
         """Delete a kept photo (erasure, retention); one already gone is not an error."""
-        # a name from the database, never a path out of the folder
-        if name and "/" not in name and "\\" not in name and name not in (".", ".."):
-            (self.root / name).unlink(missing_ok=True)
+        # a name from the database, never a path out of the folder or the bucket's prefix
+        await self.media.delete(name)
+
+    async def close(self) -> None:
+        await self.media.close()

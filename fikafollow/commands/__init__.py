@@ -42,6 +42,7 @@ from fikafollow.commands import (
 from fikafollow.config import ConfigError, Settings, load_settings
 from fikafollow.errors import CommandError
 from store.database import DatabaseUnreachable
+from store.media import MediaUnavailable
 from store.migrate import SchemaBehind
 
 # in the order `fikafollow --help` lists them
@@ -111,6 +112,11 @@ DRIVER_LOGGERS = (
     "aioimaplib",
     "multipart",
     "PIL",
+    # the photo bucket's client: at DEBUG botocore logs request headers (the signature) and
+    # bodies (the photo), aiohttp the object URLs
+    "botocore",
+    "aiobotocore",
+    "aiohttp",
 )
 
 
@@ -147,3 +153,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"configuration error: {exc}", 2)
     except DatabaseUnreachable as exc:
         return _fail(str(exc), 1)
+    except MediaUnavailable as exc:
+        return _fail(f"the photo storage (FIKAFOLLOW_MEDIA_URL) is not reachable ({exc})", 1)

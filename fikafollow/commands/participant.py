@@ -64,9 +64,10 @@ async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> int:
         zipfile.ZipFile(raw, "w") as photos,
     ):
         for name in found.photos:
-            path = app.settings.photo_dir / name
-            if path.is_file():
-                photos.write(path, arcname=name)
+            # from the photo folder or the bucket, wherever the photos are kept
+            data = await app.photos.read(name)
+            if data is not None:
+                photos.writestr(name, data)
     out.write(f"data written to {args.out}, {len(found.photos)} photo(s) to {archive}\n")
     return 0
 
@@ -80,8 +81,10 @@ async def cmd_forget(app: App, args: argparse.Namespace, out: TextIO) -> int:
             raise UnknownParticipant(args.id, programme.id)
         row_id = participant.id
         photos = await personal_data.forget(session, participant)
-    for name in photos:
-        app.photos.delete(name)
+        # inside the transaction: a photo storage out of reach rolls the erasure back whole
+        # (try again), rather than leaving photos nobody can find to erase any more
+        for name in photos:
+            await app.photos.delete(name)
     log.info("participant %s forgotten, %d photo(s) deleted", row_id, len(photos))
     out.write(f"participant {args.id} forgotten, {len(photos)} photo(s) deleted\n")
     return 0

@@ -48,7 +48,7 @@ async def world(db_url: str, tmp_path: Path) -> AsyncIterator[App]:
                 participant_id=erik[1],
                 words="",
                 now=ANSWERED,
-                photo=app.photos.save(buffer.getvalue()),
+                photo=await app.photos.save(buffer.getvalue()),
             )
         yield app
     finally:

@@ -169,7 +169,7 @@ async def make_world(
         followup = await session.scalar(
             select(FollowUp.id).where(FollowUp.participant_id == karin.id)
         )
-        stored = app.photos.save(photo_with_gps())
+        stored = await app.photos.save(photo_with_gps())
         greeting = Greeting(
             followup_id=followup,
             participant_id=karin.id,
@@ -187,7 +187,7 @@ async def make_world(
             update(FollowUp).where(FollowUp.participant_id == zainab.id).values(status="expired")
         )
         zf = await session.scalar(select(FollowUp.id).where(FollowUp.participant_id == zainab.id))
-        other_photo = app.photos.save(photo_with_gps())
+        other_photo = await app.photos.save(photo_with_gps())
         other_greeting = Greeting(
             followup_id=zf,
             participant_id=zainab.id,

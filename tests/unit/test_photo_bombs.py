@@ -23,7 +23,7 @@ def test_a_small_png_of_49_megapixels_is_refused_quickly(tmp_path: Path) -> None
     assert len(bomb) < 20_000
     started = time.monotonic()
     with pytest.raises(PhotoRejected) as refused:
-        PhotoStore(tmp_path).save(bomb)
+        PhotoStore(tmp_path).encode(bomb)
     assert refused.value.reason == "too_many_pixels"
     assert time.monotonic() - started < 0.2
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
@@ -31,12 +31,12 @@ def test_a_small_png_of_49_megapixels_is_refused_quickly(tmp_path: Path) -> None
 
 def test_past_twice_the_limit_pillow_refuses_it_at_open(tmp_path: Path) -> None:
     with pytest.raises(PhotoRejected) as refused:
-        PhotoStore(tmp_path).save(png(12_000, 9_000))
+        PhotoStore(tmp_path).encode(png(12_000, 9_000))
     assert refused.value.reason == "too_many_pixels"
 
 
 def test_a_large_jpeg_is_decoded_small_and_kept(tmp_path: Path) -> None:
     out = io.BytesIO()
     Image.new("RGB", (6000, 4000), "orange").save(out, format="JPEG", quality=50)
-    stored = PhotoStore(tmp_path).save(out.getvalue())
-    assert max(stored.width, stored.height) == LONGEST_SIDE
+    _kept, width, height = PhotoStore(tmp_path).encode(out.getvalue())
+    assert max(width, height) == LONGEST_SIDE

@@ -40,13 +40,13 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_kept_photo_has_no_comment_xmp_icc_or_exif(tmp_path: Path) -> None:
+async def test_kept_photo_has_no_comment_xmp_icc_or_exif(tmp_path: Path) -> None:
     original = _tagged_jpeg()
     with Image.open(io.BytesIO(original)) as tagged:
         assert tagged.info.get("comment") and tagged.info.get("icc_profile")
         assert tagged.info.get("xmp")
     store = PhotoStore(tmp_path / "photos")
-    kept = (tmp_path / "photos" / store.save(original).path).read_bytes()
+    kept = (tmp_path / "photos" / (await store.save(original)).path).read_bytes()
     assert b"Storgatan" not in kept and b"xmpmeta" not in kept and b"ICC_PROFILE" not in kept
     with Image.open(io.BytesIO(kept)) as image:
         assert not image.info.get("comment") and not image.info.get("icc_profile")
@@ -54,16 +54,16 @@ def test_kept_photo_has_no_comment_xmp_icc_or_exif(tmp_path: Path) -> None:
         assert len(image.getexif()) == 0
 
 
-def test_photo_folder_and_files_are_the_owners_alone(tmp_path: Path) -> None:
+async def test_photo_folder_and_files_are_the_owners_alone(tmp_path: Path) -> None:
     store = PhotoStore(tmp_path / "photos")
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, "PNG")
-    saved = store.save(buffer.getvalue())
+    saved = await store.save(buffer.getvalue())
     assert _mode(tmp_path / "photos") == 0o700
     assert _mode(tmp_path / "photos" / saved.path) == 0o600
-    store.delete(saved.path)
+    await store.delete(saved.path)
     assert not (tmp_path / "photos" / saved.path).exists()
-    store.delete("../secret")  # a name that leaves the folder is never followed
+    await store.delete("../secret")  # a name that leaves the folder is never followed
 
 
 def test_secret_is_created_for_its_owner_and_kept(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ webhook answers with empty TwiML.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from urllib.parse import parse_qsl
 
@@ -31,6 +31,46 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_FORM = 64 * 1024
 MAX_PHOTO = 10 * 1024 * 1024
 MAX_MEDIA = 10
+
+
+class FormRefused(Exception):
+    """A webhook body that is not a Twilio form: answered with `status`, nothing read."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def read_form(body: bytes) -> dict[str, str]:
+    """The fields of a form-encoded webhook body; FormRefused when it is too large, not UTF-8
+    or repeats a field (Twilio never does: a repeated one could hide a changed value)."""
+    if len(body) > MAX_FORM:
+        raise FormRefused(413, "form too large")
+    try:
+        fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise FormRefused(400, "form is not UTF-8") from None
+    form = dict(fields)
+    if len(form) != len(fields):
+        raise FormRefused(400, "repeated form field")
+    return form
+
+
+def read_status(form: Mapping[str, str]) -> DeliveryReport | None:
+    """The delivery report a status callback's fields stand for; None when it names no message
+    or no status we know."""
+    sid = form.get("MessageSid", "")
+    state = form.get("MessageStatus", form.get("SmsStatus", "")).lower()
+    if not sid or state not in DELIVERY_RANK:
+        return None
+    code = form.get("ErrorCode", "").strip() or None
+    permanent = None
+    if state in ("undelivered", "failed") and code is not None and code.isdigit():
+        meaning = PERMANENT_CODES.get(int(code))
+        # the number is dead for SMS: the next channel of the ladder takes over
+        permanent = f"twilio {code}: {meaning}" if meaning else None
+    return DeliveryReport("sms", sid, state, error=code, permanent=permanent)
 
 
 class MediaUnavailable(Exception):
@@ -57,17 +97,10 @@ class TwilioWebhooks:
 
     async def _signed_form(self, request: Request, path: str) -> dict[str, str] | Response:
         """The form fields when the signature holds, else the response that refuses them."""
-        body = await request.body()
-        if len(body) > MAX_FORM:
-            return PlainTextResponse("form too large", status_code=413)
         try:
-            fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            return PlainTextResponse("form is not UTF-8", status_code=400)
-        form = dict(fields)
-        if len(form) != len(fields):
-            # Twilio never repeats a field; a repeated one could hide a changed value
-            return PlainTextResponse("repeated form field", status_code=400)
+            form = read_form(await request.body())
+        except FormRefused as refused:
+            return PlainTextResponse(refused.text, status_code=refused.status)
         url = self.config.public_url + path
         if request.url.query:
             url += "?" + request.url.query
@@ -145,17 +178,9 @@ class TwilioWebhooks:
         form = await self._signed_form(request, STATUS_PATH)
         if isinstance(form, Response):
             return form
-        sid = form.get("MessageSid", "")
-        state = form.get("MessageStatus", form.get("SmsStatus", "")).lower()
-        if not sid or state not in DELIVERY_RANK:
+        report = read_status(form)
+        if report is None:
             return PlainTextResponse("MessageSid and a known MessageStatus are required", 400)
-        code = form.get("ErrorCode", "").strip() or None
-        permanent = None
-        if state in ("undelivered", "failed") and code is not None and code.isdigit():
-            meaning = PERMANENT_CODES.get(int(code))
-            # the number is dead for SMS: the next channel of the ladder takes over
-            permanent = f"twilio {code}: {meaning}" if meaning else None
-        report = DeliveryReport("sms", sid, state, error=code, permanent=permanent)
         await self.inbound.delivery_report(report, self.clock())
         return Response(status_code=204)
 

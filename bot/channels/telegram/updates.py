@@ -19,10 +19,13 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from telegram import Bot, Update
 
 from bot.channels.base import ChannelError
 from bot.channels.telegram.receive import TelegramInbound
 from bot.channels.telegram.send import TelegramChannel
+from store.database import is_away
+from store.media import MediaUnavailable
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -30,6 +33,20 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024
 # an update that keeps failing (a photo that cannot be fetched) is given up after this many tries
 MAX_TRIES = 3
+
+
+def read_update(bot: Bot | None, body: bytes) -> Update | None:
+    """The update a webhook body holds, or None when it is not one we can read (not JSON, not
+    an object, a field of the wrong type, a date out of range, no integer update_id)."""
+    try:
+        data = json.loads(body)
+        update = Update.de_json(data, bot) if isinstance(data, dict) else None
+    except Exception as exc:  # whatever the library trips on in a body it did not expect
+        log.warning("telegram: webhook body is not an update (%s)", type(exc).__name__)
+        return None
+    if update is None or not isinstance(update.update_id, int):
+        return None
+    return update
 
 
 class TelegramUpdates:
@@ -74,7 +91,13 @@ class TelegramUpdates:
                         await asyncio.sleep(wait)
                         break  # poll again from this update
                     log.error("telegram: update given up after %s tries", MAX_TRIES)
-                except Exception:
+                except Exception as exc:
+                    if is_away(exc) or isinstance(exc, MediaUnavailable):
+                        # the offset is the acknowledgement: moving past an update that could
+                        # not be stored would lose it; poll it again, however long the outage
+                        log.warning("telegram: update waits, storage away (%s)", type(exc).__name__)
+                        await asyncio.sleep(wait)
+                        break
                     # a bug in handling one update must not stop the bot for everyone
                     log.exception("telegram: update could not be handled")
                 tries.pop(update.update_id, None)
@@ -90,13 +113,8 @@ class TelegramUpdates:
             body = await request.body()
             if len(body) > MAX_BODY:
                 return Response(status_code=413)
-            try:
-                data = json.loads(body)
-                update = self.channel.parse(data) if isinstance(data, dict) else None
-            except Exception as exc:  # whatever the library trips on in a body it did not expect
-                log.warning("telegram: webhook body is not an update (%s)", type(exc).__name__)
-                update = None
-            if update is None or not isinstance(update.update_id, int):
+            update = read_update(self.channel.bot, body)
+            if update is None:
                 # 200: Telegram would send a body we cannot read again and again, and nothing
                 # of it is kept; only the secret's holder gets this far
                 return Response(status_code=200)
