@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from messages.languages import ramadan_codes
 from store.models import FollowUp, Match, MatchMember, Programme
 from store.send_calendar import SendCalendar
 from store.timing import SendWindow
@@ -22,9 +23,32 @@ def send_window(programme: Programme) -> SendWindow:
         quiet_start=programme.quiet_start,
         quiet_end=programme.quiet_end,
         calendar=SendCalendar(
-            holidays=bool(programme.send_calendar), ramadan=bool(programme.ramadan_evenings)
+            holidays=bool(programme.send_calendar),
+            ramadan=bool(programme.ramadan_evenings),
+            ramadan_languages=ramadan_codes() if programme.ramadan_by_language else None,
         ),
     )
+
+
+# `--ramadan` and the web app's setting: (ramadan_evenings, ramadan_by_language) of each choice
+RAMADAN_CHOICES: dict[str, tuple[bool, bool]] = {
+    "off": (False, False),
+    "language": (True, True),
+    "on": (True, False),
+}
+
+
+def ramadan_choice(programme: Programme) -> str:
+    """The programme's Ramadan setting as `--ramadan` names it: off, language or on."""
+    if not programme.ramadan_evenings:
+        return "off"
+    return "language" if programme.ramadan_by_language else "on"
+
+
+def ramadan_changes(choice: str) -> dict[str, bool]:
+    """The columns a Ramadan choice (off, language, on) sets."""
+    evenings, by_language = RAMADAN_CHOICES[choice]
+    return {"ramadan_evenings": evenings, "ramadan_by_language": by_language}
 
 
 async def get_or_create(
