@@ -26,14 +26,20 @@ Stickcafé,individual,,måndagar,Träffpunkten,20 kr,,
 # the family's ages on the newcomer's row, in Swedish Excel's way ("3;7" in a comma file);
 # a second family gives none (every family activity fits it); an individual match's ages are
 # ignored
-MATCHES = """match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender,barnens åldrar
-F1,2026-05-04,family,P1,Amal,newcomer,en,sms,+46701750001,,woman,3;7
+HEADER = (
+    "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email,gender,"
+    "barnens åldrar\n"
+)
+MATCHES = (
+    HEADER
+    + """F1,2026-05-04,family,P1,Amal,newcomer,en,sms,+46701750001,,woman,3;7
 F1,2026-05-04,family,P2,Lars,established,sv,sms,+46701750002,,man,
 F2,2026-05-04,family,P3,Hodan,newcomer,en,sms,+46701750003,,woman,
 F2,2026-05-04,family,P4,Eva,established,sv,sms,+46701750004,,woman,
 I1,2026-05-04,individual,P5,Sara,newcomer,en,sms,+46701750005,,woman,15
 I1,2026-05-04,individual,P6,Maja,established,sv,sms,+46701750006,,woman,
 """
+)
 IMPORTED = "2026-05-05T12:00+02:00"
 ASKED = "2026-05-25T10:05+02:00"
 

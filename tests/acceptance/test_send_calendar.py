@@ -78,3 +78,26 @@ def test_the_calendar_command_lists_the_blocked_times(
     assert main(["programme", "list"]) == 0
     assert "calendar on, ramadan evenings" in capsys.readouterr().out
     assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-01"]) == 2
+
+
+def test_ramadan_by_language_names_the_languages_it_is_kept_for(
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["programme", "set", "default", "--ramadan", "language"]) == 0
+    capsys.readouterr()
+    assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-27"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "2026-02-27\tFri\t16:00-24:00\tramadan, iftar"
+        " (for participants in ar Arabic, fa Persian, so Somali)"
+    )
+    assert main(["programme", "list"]) == 0
+    assert "calendar off, ramadan evenings by language" in capsys.readouterr().out
+    # on and off as before
+    assert main(["programme", "set", "default", "--ramadan", "on"]) == 0
+    assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-27"]) == 0
+    assert "16:00-24:00\tramadan, iftar\n" in capsys.readouterr().out
+    assert main(["programme", "set", "default", "--ramadan", "off"]) == 0
+    assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-27"]) == 0
+    assert "the send calendar is off" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["programme", "set", "default", "--ramadan", "sometimes"])

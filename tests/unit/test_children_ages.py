@@ -32,7 +32,12 @@ def body(ages: object) -> bytes:
                     "matched_on": "2026-05-04",
                     "kind": "family",
                     "participants": [
-                        {**person, "participant_id": "P1", "first_name": "A", "children_ages": ages},
+                        {
+                            **person,
+                            "participant_id": "P1",
+                            "first_name": "A",
+                            "children_ages": ages,
+                        },
                         {**person, "participant_id": "P2", "first_name": "B"},
                     ],
                 }
@@ -52,4 +57,6 @@ def test_the_api_takes_a_list_or_a_text_and_leaves_out_what_is_not_given() -> No
         " by commas or semicolons, like 3, 7"
     )
     _, errors = intake.read_api_body(body({"a": 1}), "SE")
-    assert errors and all(e.where.startswith("matches[0].participants[0].children_ages") for e in errors)
+    assert errors and all(
+        e.where.startswith("matches[0].participants[0].children_ages") for e in errors
+    )
