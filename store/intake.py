@@ -310,10 +310,9 @@ def read_file(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
     """Parse and check a whole match file: .xlsx, or CSV with commas or semicolons in UTF-8
     (with or without BOM), Windows-1252 or Latin-1."""
     try:
-        table = read_table(data)
+        table = _aliased(read_table(data))
     except FileProblem as problem:
         return [], [RowError(problem.where, problem.reason)]
-    table = _aliased(table)
     missing = [c for c in COLUMNS if c not in table.header]
     if missing:
         return [], [RowError("line 1", f"missing columns: {', '.join(missing)}")]
@@ -344,8 +343,9 @@ def _aliased(table: Table) -> Table:
     if not renames:
         return table
     header = [renames.get(name, name) for name in table.header]
-    if len(set(header) - {""}) < len([name for name in header if name]):
-        return table  # both names given: the column named twice is refused as it is
+    twice = sorted({name for name in renames.values() if header.count(name) > 1})
+    if twice:
+        raise FileProblem("line 1", f"names a column twice: {', '.join(twice)}")
     records = [
         (where, {renames.get(k, k): v for k, v in record.items()})
         for where, record in table.records

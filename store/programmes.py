@@ -60,6 +60,7 @@ async def get_or_create(
     timezone: str,
     send_hour: int,
     quiet: tuple[int, int],
+    send_calendar: bool,
 ) -> Programme:
     """The programme, created with these defaults the first time it is named."""
     programme = await session.get(Programme, programme_id)
@@ -72,6 +73,7 @@ async def get_or_create(
             quiet_start=quiet[0],
             quiet_end=quiet[1],
             surveys="three_weeks",
+            send_calendar=send_calendar,
             created_at=now,
         )
         session.add(programme)
@@ -91,9 +93,11 @@ async def save(
     *,
     defaults: SendWindow,
     changes: Mapping[str, str | int | bool],
+    send_calendar: bool = True,
 ) -> Programme:
-    """Create the programme (with `defaults` for its timing, its id as its name) or change it;
-    `changes` maps Programme's column names to their new values."""
+    """Create the programme (with `defaults` for its timing, its id as its name, and
+    `send_calendar` unless `changes` say otherwise) or change it; `changes` maps Programme's
+    column names to their new values."""
     programme = await get_or_create(
         session,
         programme_id,
@@ -102,6 +106,7 @@ async def save(
         timezone=defaults.timezone,
         send_hour=defaults.send_hour,
         quiet=(defaults.quiet_start, defaults.quiet_end),
+        send_calendar=send_calendar,
     )
     for column, value in changes.items():
         setattr(programme, column, value)

@@ -12,8 +12,8 @@ import functools
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-import holidays
 from hijridate import Gregorian
+from holidays.countries.sweden import Sweden
 
 # Swedish law counts every Sunday as a public holiday ("allmän helgdag")
 SUNDAY = 6
@@ -59,7 +59,9 @@ def swedish_days(year: int) -> dict[date, str]:
     """The year's public holidays and their eves, by date, named in Swedish."""
     found: dict[date, str] = {}
     for category in ("optional", "de_facto", "public"):
-        named = holidays.country_holidays("SE", years=year, categories=category, language="sv")
+        # Sundays are our own rule (SUNDAY_REASON), not the package's: whether its Sweden
+        # counts them has changed between versions, so it is told
+        named = Sweden(years=year, categories=category, language="sv", include_sundays=False)
         for day, name in named.items():
             # among the optional days only the eves that are whole days off (påskafton,
             # pingstafton); "från kl. 14.00" afternoons and klämdagar are working days

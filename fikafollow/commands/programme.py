@@ -171,7 +171,14 @@ async def cmd_set(app: App, args: argparse.Namespace, out: TextIO) -> int:
     changes = _changes(args, timing)
     surveys = _surveys(args, list(app.book.surveys))
     async with app.sessions.begin() as session:
-        programme = await programmes.save(session, args.id, now, defaults=timing, changes=changes)
+        programme = await programmes.save(
+            session,
+            args.id,
+            now,
+            defaults=timing,
+            changes=changes,
+            send_calendar=app.settings.send_calendar,
+        )
         change = None
         if surveys is not None:
             change = await programmes.set_surveys(session, programme, surveys, app.book.days(), now)

@@ -4,6 +4,7 @@ only their own programme."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration.test_coordinator_web import CSRF, sign_in
-from tests.support.coordinator_world import FIRST_EMAIL, OTHER_EMAIL, World, make_world
+from tests.support.coordinator_world import FIRST_EMAIL, OTHER_EMAIL, World, cli, make_world
 from tests.support.dbstate import aquery
 from tests.support.mail_support import SmtpServer
 
@@ -158,3 +159,24 @@ async def test_activities_are_listed_uploaded_and_removed(world: World, db_url: 
     assert guess.status_code == 404
     assert "Drop-in-fotboll" not in (await other.get("/coordinator/activities")).text
     assert await count(db_url, acts, p="default") == 2
+
+
+async def test_the_pages_in_english(
+    world: World, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await asyncio.to_thread(
+        cli, db_url, "coordinator", "add", "--name", "Ann", "--email", "ann@example.org",
+        "--language", "en", monkeypatch=monkeypatch,
+    )  # fmt: skip
+    client = await sign_in(world, "ann@example.org")
+    page = (await client.get("/coordinator/settings")).text
+    for words in (
+        "Surveys",
+        'Three months (evaluation) <span class="muted">(90 days after the first fika)',
+        "Holiday calendar",
+        'For participants whose language suggests it <span class="muted">(Arabic, Persian, Somali)',
+        "For every participant",
+    ):
+        assert words in page
+    activities = (await client.get("/coordinator/activities")).text
+    assert "No activities yet." in activities and "Upload the activities" in activities

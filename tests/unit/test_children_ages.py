@@ -60,3 +60,10 @@ def test_the_api_takes_a_list_or_a_text_and_leaves_out_what_is_not_given() -> No
     assert errors and all(
         e.where.startswith("matches[0].participants[0].children_ages") for e in errors
     )
+
+
+def test_the_column_under_both_its_names_is_named_twice() -> None:
+    header = "match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone,email"
+    data = f"{header},gender,children_ages,barnens åldrar\n".encode()
+    _, errors = intake.read_file(data, "SE")
+    assert [str(e) for e in errors] == ["line 1: names a column twice: children_ages"]
