@@ -28,8 +28,13 @@ BATCH = 50
 
 async def seed(db_url: str, tmp: Path, count: int, **values: object) -> None:
     """`count` messages due now on Telegram, each to its own chat (so no chat's pacing counts)."""
-    # on the real clock: no Sunday or holiday may hold the messages back
-    settings = load_settings(database_url=db_url, photo_dir=tmp / "photos", send_calendar=False)
+    # on the real clock: no Sunday, holiday or evening may hold back the retried messages
+    settings = load_settings(
+        database_url=db_url,
+        photo_dir=tmp / "photos",
+        send_calendar=False,
+        quiet_hours="00:00-00:01",
+    )
     app = App(settings, channels={})
     await app.start()
     now = datetime.now(UTC)
