@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from coordinator.settings import PageTools, settings_routes
 from coordinator.texts import environment, gettext, language_of
 from reports import files as report_files
 from reports.funder import tables as report_tables
@@ -782,6 +783,7 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
         Route("/coordinator/answers.csv", answers, methods=["GET"]),
         Route("/coordinator/people/{id:int}", person, methods=["GET"]),
         Route("/coordinator/report", report, methods=["GET"]),
+        *settings_routes(ctx, PageTools(current, csrf_ok, _forbidden, _render, _small_form)),
     ]
 
 

@@ -218,6 +218,7 @@ class App:
                 timezone=self.settings.timezone,
                 send_hour=self.settings.send_hour,
                 quiet=parse_quiet_hours(self.settings.quiet_hours),
+                send_calendar=self.settings.send_calendar,
             )
 
     async def tick(self, clock: Callable[[], datetime]) -> TickResult:

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Stockholm"
     send_hour: int = Field(default=10, ge=0, le=23)
     quiet_hours: str = "20:00-09:00"
+    # whether a programme created from now on keeps the send calendar (holidays and eves,
+    # Sundays, Friday midday): on, since a question on Christmas Eve is what it is there to stop;
+    # a programme's own setting (`programme set --send-calendar`) wins once it exists
+    send_calendar: bool = True
     default_region: str = "SE"
     # messages per second per channel; the outbox sender's token buckets
     rate_telegram: float = Field(default=25.0, gt=0)

@@ -69,6 +69,9 @@ class Language:
     mail: Mapping[str, tuple[str, ...]]  # quoted-reply header words, by MAIL_GROUPS
     # other names a coordinator writes for it in a match file ("farsi", "dari")
     aliases: tuple[str, ...] = ()
+    # most who write it in Sweden keep Ramadan: a programme's `--ramadan language` keeps its
+    # evenings free of new conversations for them (store/send_calendar.py)
+    ramadan_hint: bool = False
 
     @property
     def catalogue(self) -> Path:
@@ -109,6 +112,9 @@ def read_language(folder: Path) -> Language:
     encoding = data.get("sms_encoding")
     if encoding not in SMS_ENCODINGS:
         raise LanguageDataError(f"{where}: sms_encoding must be one of {', '.join(SMS_ENCODINGS)}")
+    ramadan_hint = data.get("ramadan_hint", False)
+    if not isinstance(ramadan_hint, bool):
+        raise LanguageDataError(f"{where}: ramadan_hint must be true or false")
     position = data.get("position", 1000)
     if not isinstance(position, int):
         raise LanguageDataError(f"{where}: position must be a whole number")
@@ -143,6 +149,7 @@ def read_language(folder: Path) -> Language:
         aliases=_strings(names, "aliases", where),
         other_meanings=_strings(_table(data, "other_meanings", where), "words", where),
         mail={group: _strings(mail, group, where) for group in MAIL_GROUPS},
+        ramadan_hint=ramadan_hint,
     )
 
 
@@ -175,6 +182,11 @@ def all_languages() -> dict[str, Language]:
 
 def codes() -> tuple[str, ...]:
     return tuple(all_languages())
+
+
+def ramadan_codes() -> frozenset[str]:
+    """The languages whose data file hints that Ramadan matters to those who write them."""
+    return frozenset(code for code, language in all_languages().items() if language.ramadan_hint)
 
 
 def rtl_codes() -> frozenset[str]:

@@ -41,7 +41,8 @@ async def hold_back_untimely(
             windows[row.programme_id] = send_window(
                 await session.get_one(Programme, row.programme_id)
             )
-        window = windows[row.programme_id]
+        # Ramadan evenings may be kept for some languages only: the participant's own window
+        window = windows[row.programme_id].for_language(row.language)
         followup = await session.get(FollowUp, row.followup_id) if row.followup_id else None
         stale = _pointless(row, followup)
         if stale is not None:

@@ -168,13 +168,24 @@ async def remove(session: AsyncSession, programme_id: str, name: str) -> bool:
     return True
 
 
-def fits(activity: Activity, kind: str, languages: Collection[str]) -> bool:
-    """For this kind of match (family or individual), and in a language one of them speaks
-    where the activity names its languages."""
+def fits(
+    activity: Activity, kind: str, languages: Collection[str], children: Collection[int] = ()
+) -> bool:
+    """For this kind of match (family or individual), in a language one of them speaks where
+    the activity names its languages, and, for a family whose children's ages are known, for
+    the age of at least one child where the activity names its ages."""
     if activity.for_kind not in ("both", kind):
+        return False
+    if kind == "family" and children and not any(_for_age(activity, age) for age in children):
         return False
     spoken = {c for c in activity.languages.split(",") if c}
     return not spoken or bool(spoken & set(languages))
+
+
+def _for_age(activity: Activity, age: int) -> bool:
+    if activity.age_min is not None and age < activity.age_min:
+        return False
+    return activity.age_max is None or age <= activity.age_max
 
 
 async def suggestions(
@@ -183,10 +194,13 @@ async def suggestions(
     kind: str,
     languages: Collection[str],
     limit: int = 3,
+    children: Collection[int] = (),
 ) -> list[Activity]:
     """Up to `limit` activities that fit the match; those in one of its languages first (they
     lower the threshold most), then the rest by name."""
-    fitting = [a for a in await listing(session, programme_id) if fits(a, kind, languages)]
+    fitting = [
+        a for a in await listing(session, programme_id) if fits(a, kind, languages, children)
+    ]
     fitting.sort(key=lambda a: (not set(a.languages.split(",")) & set(languages), a.name))
     return fitting[:limit]
 
@@ -198,17 +212,21 @@ class Suggestion:
 
 
 async def for_followup(session: AsyncSession, followup: FollowUp, limit: int = 3) -> Suggestion:
-    """The activities that fit the follow-up's match (its kind, the languages of its members),
-    and whether its participant said they have not met again or only maybe will meet."""
+    """The activities that fit the follow-up's match (its kind, the languages of its members,
+    the ages of a family's children), and whether its participant said they have not met again
+    or only maybe will meet."""
     match = await session.get_one(Match, followup.match_id)
-    spoken = set(
-        await session.scalars(
-            select(Participant.language)
+    members = (
+        await session.execute(
+            select(Participant.language, Participant.children_ages)
             .join(MatchMember, MatchMember.participant_id == Participant.id)
             .where(MatchMember.match_id == match.id)
         )
-    )
-    found = await suggestions(session, followup.programme_id, match.kind, spoken, limit)
+    ).all()
+    spoken = {language for language, _ in members}
+    # both families' children: an activity fits the match if it fits one of them
+    children = {int(age) for _, ages in members for age in ages.split(",") if age}
+    found = await suggestions(session, followup.programme_id, match.kind, spoken, limit, children)
     said = dict(
         (
             await session.execute(

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from messages import languages
-from store.match_files import FileProblem, parse_date, read_table, word
+from store.match_files import FileProblem, Table, parse_date, read_table, word
 from store.models import FollowUp, Match, MatchMember, Participant, Programme
 from store.programmes import send_window
 from store.timing import SendWindow
@@ -41,6 +41,18 @@ COLUMNS = (
     "email",
     "gender",
 )
+# optional: a family's children's ages (for the activities suggested to a family match)
+CHILDREN_AGES = "children_ages"
+# other names a coordinator writes for an optional column
+HEADER_ALIASES = {
+    "barnens_aldrar": CHILDREN_AGES,
+    "barnens åldrar": CHILDREN_AGES,
+    "barnens_åldrar": CHILDREN_AGES,
+}
+MAX_CHILD_AGE = 17
+MAX_CHILDREN = 20
+# "3, 7", "3;7", "3 7", "3 och 7"
+_AGES_SPLIT = re.compile(r"\s*(?:[,;/]|\boch\b|\band\b)\s*|\s+", re.IGNORECASE)
 KINDS = ("individual", "family")
 ROLES = ("newcomer", "established")
 LANGUAGES = languages.codes()  # the language folders under messages/locale (and beyond)
@@ -80,6 +92,9 @@ class Row:
     phone: str | None
     email: str | None
     gender: str | None
+    # "3,7"; "" when the column is there but empty; None when not given at all (the ages
+    # already stored stay as they are)
+    children_ages: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,10 +148,33 @@ def _text(record: Mapping[str, object], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def parse_children_ages(text: str) -> tuple[int, ...] | None:
+    """`3, 7`, `3;7`, `3 och 7` as (3, 7); None when it is not a list of children's ages."""
+    parts = [part for part in _AGES_SPLIT.split(text.strip()) if part]
+    if len(parts) > MAX_CHILDREN or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    ages = tuple(sorted(int(part) for part in parts))
+    if any(age > MAX_CHILD_AGE for age in ages):
+        return None
+    return ages
+
+
 def check_record(record: Mapping[str, object], where: str, region: str) -> Row | list[RowError]:
     """Check one participant record; values of personal fields are never echoed back."""
     errors: list[Problem] = []
     values = {key: _text(record, key) for key in COLUMNS}
+    children: str | None = None
+    if record.get(CHILDREN_AGES) is not None:
+        ages = parse_children_ages(_text(record, CHILDREN_AGES))
+        if ages is None:
+            errors.append(
+                (
+                    RowProblem.BAD_CHILDREN_AGES,
+                    {"column": CHILDREN_AGES, "limit": str(MAX_CHILD_AGE)},
+                )
+            )
+        else:
+            children = ",".join(map(str, ages))
     for key in ("match_id", "participant_id", "first_name"):
         if not values[key]:
             errors.append((RowProblem.EMPTY, {"column": key}))
@@ -198,6 +236,7 @@ def check_record(record: Mapping[str, object], where: str, region: str) -> Row |
         phone=phone,
         email=email,
         gender=gender,
+        children_ages=children,
     )
 
 
@@ -294,6 +333,7 @@ def _person(row: Row) -> tuple[object, ...]:
         row.phone,
         row.email,
         row.gender,
+        row.children_ages,
     )
 
 
@@ -301,7 +341,7 @@ def read_file(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
     """Parse and check a whole match file: .xlsx, or CSV with commas or semicolons in UTF-8
     (with or without BOM), Windows-1252 or Latin-1."""
     try:
-        table = read_table(data)
+        table = _aliased(read_table(data))
     except FileProblem as problem:
         return [], [RowError(problem.where, problem.code, problem.params)]
     missing = [c for c in COLUMNS if c not in table.header]
@@ -328,6 +368,22 @@ def read_file(data: bytes, region: str) -> tuple[list[Row], list[RowError]]:
     return rows, errors
 
 
+def _aliased(table: Table) -> Table:
+    """The table with an optional column's other names (`barnens åldrar`) read as its own."""
+    renames = {name: HEADER_ALIASES[name] for name in table.header if name in HEADER_ALIASES}
+    if not renames:
+        return table
+    header = [renames.get(name, name) for name in table.header]
+    twice = sorted({name for name in renames.values() if header.count(name) > 1})
+    if twice:
+        raise FileProblem("line 1", RowProblem.COLUMN_TWICE, columns=", ".join(twice))
+    records = [
+        (where, {renames.get(k, k): v for k, v in record.items()})
+        for where, record in table.records
+    ]
+    return Table(header, records, table.problems)
+
+
 # the name the tests and older callers know; CSV or not, the content decides
 read_csv = read_file
 
@@ -348,6 +404,8 @@ def read_json(body: object, region: str) -> tuple[list[Row], list[RowError]]:
                 errors.append(_malformed(f"{where}.participants[{j}]", "must be an object"))
                 continue
             record = {**person, **{k: match.get(k) for k in ("match_id", "matched_on", "kind")}}
+            if isinstance(person.get(CHILDREN_AGES), list):
+                record[CHILDREN_AGES] = ",".join(str(age) for age in person[CHILDREN_AGES])
             checked = check_record(record, f"{where}.participants[{j}]", region)
             if isinstance(checked, list):
                 errors.extend(checked)
@@ -394,7 +452,16 @@ def check_dates(
 # allows 32,767 per statement) and what one round holds in memory stays the same however long
 # the file is
 BATCH = 500
-_FIELDS = ("first_name", "role", "language", "channel", "phone", "email", "gender")
+_FIELDS = (
+    "first_name",
+    "role",
+    "language",
+    "channel",
+    "phone",
+    "email",
+    "gender",
+    CHILDREN_AGES,
+)
 
 
 # The API's body, checked by type before any value is looked at: strings are strings (no objects,
@@ -416,6 +483,8 @@ class ApiParticipant(BaseModel):
     phone: _Word | None = None
     email: _Text | None = None
     gender: _Word | None = None
+    # "3, 7" as in a match file, or [3, 7]
+    children_ages: _Word | list[int] | None = None
 
 
 class ApiMatch(BaseModel):
@@ -528,6 +597,8 @@ async def _participants(
     for pid, external_id, *values in found:
         people[external_id] = pid
         wanted = _fields(first[external_id])
+        if wanted[CHILDREN_AGES] is None:
+            wanted[CHILDREN_AGES] = values[_FIELDS.index(CHILDREN_AGES)]
         if tuple(values) != tuple(wanted.values()):
             changed.append({"id": pid, **wanted, "updated_at": now})
     if changed:
@@ -540,6 +611,7 @@ async def _participants(
             "created_at": now,
             "updated_at": now,
             **_fields(row),
+            CHILDREN_AGES: row.children_ages or "",
         }
         for external_id, row in first.items()
         if external_id not in people

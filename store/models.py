@@ -92,6 +92,11 @@ class Programme(Base):
     # eves, Sundays or Friday midday; and, set by a coordinator, not on Ramadan evenings
     send_calendar: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ramadan_evenings: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # with ramadan_evenings: kept only for participants whose language's data file hints that
+    # Ramadan matters (messages/locale/<code>/language.toml, ramadan_hint), not for everyone
+    ramadan_by_language: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class ApiKey(Base):
@@ -120,6 +125,9 @@ class Participant(Base):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     gender: Mapped[str | None] = mapped_column(String(10))
+    # a family's children's ages, "3,7" (store.intake), for the activities suggested to a
+    # family match; "" when not given
+    children_ages: Mapped[str] = mapped_column(String(100), default="", server_default="")
     telegram_chat_id: Mapped[str | None] = mapped_column(String(40), index=True)
     # channels that failed for good (blocked bot, invalid number …), comma-separated and sorted;
     # the ladder skips them. Read and written through the methods below, not by hand.

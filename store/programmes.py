@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from messages.languages import ramadan_codes
 from store.models import FollowUp, Match, MatchMember, Programme
 from store.send_calendar import SendCalendar
 from store.timing import SendWindow
@@ -22,9 +23,32 @@ def send_window(programme: Programme) -> SendWindow:
         quiet_start=programme.quiet_start,
         quiet_end=programme.quiet_end,
         calendar=SendCalendar(
-            holidays=bool(programme.send_calendar), ramadan=bool(programme.ramadan_evenings)
+            holidays=bool(programme.send_calendar),
+            ramadan=bool(programme.ramadan_evenings),
+            ramadan_languages=ramadan_codes() if programme.ramadan_by_language else None,
         ),
     )
+
+
+# `--ramadan` and the web app's setting: (ramadan_evenings, ramadan_by_language) of each choice
+RAMADAN_CHOICES: dict[str, tuple[bool, bool]] = {
+    "off": (False, False),
+    "language": (True, True),
+    "on": (True, False),
+}
+
+
+def ramadan_choice(programme: Programme) -> str:
+    """The programme's Ramadan setting as `--ramadan` names it: off, language or on."""
+    if not programme.ramadan_evenings:
+        return "off"
+    return "language" if programme.ramadan_by_language else "on"
+
+
+def ramadan_changes(choice: str) -> dict[str, bool]:
+    """The columns a Ramadan choice (off, language, on) sets."""
+    evenings, by_language = RAMADAN_CHOICES[choice]
+    return {"ramadan_evenings": evenings, "ramadan_by_language": by_language}
 
 
 async def get_or_create(
@@ -36,6 +60,7 @@ async def get_or_create(
     timezone: str,
     send_hour: int,
     quiet: tuple[int, int],
+    send_calendar: bool,
 ) -> Programme:
     """The programme, created with these defaults the first time it is named."""
     programme = await session.get(Programme, programme_id)
@@ -48,6 +73,7 @@ async def get_or_create(
             quiet_start=quiet[0],
             quiet_end=quiet[1],
             surveys="three_weeks",
+            send_calendar=send_calendar,
             created_at=now,
         )
         session.add(programme)
@@ -67,9 +93,11 @@ async def save(
     *,
     defaults: SendWindow,
     changes: Mapping[str, str | int | bool],
+    send_calendar: bool = True,
 ) -> Programme:
-    """Create the programme (with `defaults` for its timing, its id as its name) or change it;
-    `changes` maps Programme's column names to their new values."""
+    """Create the programme (with `defaults` for its timing, its id as its name, and
+    `send_calendar` unless `changes` say otherwise) or change it; `changes` maps Programme's
+    column names to their new values."""
     programme = await get_or_create(
         session,
         programme_id,
@@ -78,6 +106,7 @@ async def save(
         timezone=defaults.timezone,
         send_hour=defaults.send_hour,
         quiet=(defaults.quiet_start, defaults.quiet_end),
+        send_calendar=send_calendar,
     )
     for column, value in changes.items():
         setattr(programme, column, value)

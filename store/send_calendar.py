@@ -9,11 +9,11 @@ eves, påskafton and pingstafton); Ramadan from the Umm al-Qura calendar (`hijri
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-import holidays
 from hijridate import Gregorian
+from holidays.countries.sweden import Sweden
 
 # Swedish law counts every Sunday as a public holiday ("allmän helgdag")
 SUNDAY = 6
@@ -39,6 +39,15 @@ class Block:
     start: datetime
     end: datetime
     reason: str
+    # the languages of the participants it keeps free (Ramadan by language); None: everyone
+    languages: frozenset[str] | None = None
+
+    def applies_to(self, language: str | None) -> bool:
+        """Whether it keeps a participant writing `language` free; None asks about the
+        programme as a whole (what holds for everyone)."""
+        if self.languages is None:
+            return True
+        return language is not None and language in self.languages
 
     @property
     def whole_day(self) -> bool:
@@ -50,7 +59,9 @@ def swedish_days(year: int) -> dict[date, str]:
     """The year's public holidays and their eves, by date, named in Swedish."""
     found: dict[date, str] = {}
     for category in ("optional", "de_facto", "public"):
-        named = holidays.country_holidays("SE", years=year, categories=category, language="sv")
+        # Sundays are our own rule (SUNDAY_REASON), not the package's: whether its Sweden
+        # counts them has changed between versions, so it is told
+        named = Sweden(years=year, categories=category, language="sv", include_sundays=False)
         for day, name in named.items():
             # among the optional days only the eves that are whole days off (påskafton,
             # pingstafton); "från kl. 14.00" afternoons and klämdagar are working days
@@ -68,6 +79,23 @@ def is_ramadan(day: date) -> bool:
 class SendCalendar:
     holidays: bool = False  # Swedish holidays and eves, Sundays, Friday midday
     ramadan: bool = False  # Ramadan evenings, from 16:00
+    # Ramadan evenings only for participants writing one of these languages; None: everyone
+    ramadan_languages: frozenset[str] | None = None
+
+    def for_language(self, language: str) -> SendCalendar:
+        """The calendar of one participant writing `language`: Ramadan evenings kept for them
+        or not at all."""
+        if self.ramadan_languages is None:
+            return self
+        return replace(
+            self,
+            ramadan=self.ramadan and language in self.ramadan_languages,
+            ramadan_languages=None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.holidays or self.ramadan
 
     def day_off(self, day: date) -> str | None:
         """Why the whole day is blocked, or None."""
@@ -99,14 +127,16 @@ class SendCalendar:
                     datetime.combine(day, RAMADAN_EVENING_FROM),
                     start + timedelta(days=1),
                     RAMADAN_REASON,
+                    self.ramadan_languages,
                 )
             )
         return found
 
     def block_at(self, local: datetime) -> Block | None:
-        """The blocked stretch `local` (a naive local time) falls in, or None."""
+        """The blocked stretch `local` (a naive local time) falls in, or None; only those that
+        hold for everyone (use `for_language` for one participant's)."""
         for block in self.blocks(local.date()):
-            if block.start <= local < block.end:
+            if block.start <= local < block.end and block.applies_to(None):
                 return block
         return None
 

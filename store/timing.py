@@ -3,7 +3,7 @@ calendar (holidays, Friday midday, Ramadan evenings: store/send_calendar.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,11 @@ class SendWindow:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def for_language(self, language: str) -> SendWindow:
+        """The window of one participant writing `language` (Ramadan evenings by language)."""
+        calendar = self.calendar.for_language(language)
+        return self if calendar is self.calendar else replace(self, calendar=calendar)
 
     def is_quiet(self, instant: datetime) -> bool:
         """Inside quiet hours, or a time the send calendar blocks."""
@@ -74,6 +79,12 @@ class SendWindow:
         the next day that is not."""
         day = self.calendar.next_open_day(matched_on + timedelta(days=days_after))
         return self.next_allowed(_at(day, time(self.send_hour), self.zone))
+
+
+def blocked(now: datetime, window: SendWindow, language: str) -> bool:
+    """Whether `now` is in quiet hours or a time the programme's send calendar keeps free for a
+    participant writing `language`."""
+    return window.for_language(language).is_quiet(now)
 
 
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:

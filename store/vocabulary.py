@@ -181,6 +181,7 @@ class RowProblem(StrEnum):
     TOO_MANY_FIELDS = "too_many_fields"
     IN_FUTURE = "in_future"
     TOO_OLD = "too_old"
+    BAD_CHILDREN_AGES = "bad_children_ages"
     MALFORMED = "malformed"  # the API's body by its schema: `detail` is pydantic's English
 
 
@@ -213,6 +214,10 @@ ROW_PROBLEM_TEXT: dict[RowProblem, str] = {
     RowProblem.IN_FUTURE: "matched_on {date} is in the future",
     RowProblem.TOO_OLD: (
         "matched_on {date} is more than {days} days ago ({hint} to import it anyway)"
+    ),
+    RowProblem.BAD_CHILDREN_AGES: (
+        "{column} must be whole years from 0 to {limit}, separated by commas or semicolons,"
+        " like 3, 7"
     ),
     RowProblem.MALFORMED: "{detail}",
 }

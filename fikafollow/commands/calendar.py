@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from fikafollow.app import App
 from fikafollow.commands.options import Subcommands, add_programme
 from fikafollow.errors import UsageError
+from messages.languages import codes, names_in
 from store.programmes import send_window
+from store.send_calendar import Block
 
 DEFAULT_DAYS = 60
 
@@ -32,6 +34,15 @@ def _day(value: str | None, option: str, default: date) -> date:
         raise UsageError(f"{option} {value!r} is not a date like 2026-06-19") from None
 
 
+def _for_whom(block: Block) -> str:
+    """Which participants a block keeps free, when not everyone: their languages."""
+    if block.languages is None:
+        return ""
+    names = names_in("en")
+    listed = ", ".join(f"{code} {names[code]}" for code in codes() if code in block.languages)
+    return f" (for participants in {listed or 'no language'})"
+
+
 async def cmd_calendar(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
     programme = await app.programme(args.programme, datetime.now(UTC))
@@ -41,7 +52,7 @@ async def cmd_calendar(app: App, args: argparse.Namespace, out: TextIO) -> int:
     if last < first:
         raise UsageError("--to is before --from")
     window = send_window(programme)
-    if not (window.calendar.holidays or window.calendar.ramadan):
+    if not window.calendar.active:
         out.write(
             f"programme {programme.id}: the send calendar is off "
             f"(fikafollow programme set {programme.id} --send-calendar on)\n"
@@ -53,7 +64,7 @@ async def cmd_calendar(app: App, args: argparse.Namespace, out: TextIO) -> int:
         when = "all day" if block.whole_day else f"{block.start:%H:%M}-{block.end:%H:%M}"
         if not block.whole_day and block.end.time() == block.start.time().min:
             when = f"{block.start:%H:%M}-24:00"
-        out.write(f"{day}\t{block.start:%a}\t{when}\t{block.reason}\n")
+        out.write(f"{day}\t{block.start:%a}\t{when}\t{block.reason}{_for_whom(block)}\n")
     quiet = f"{programme.quiet_start // 60:02}:{programme.quiet_start % 60:02}-"
     quiet += f"{programme.quiet_end // 60:02}:{programme.quiet_end % 60:02}"
     out.write(

@@ -67,8 +67,10 @@ def register(sub: Subcommands) -> None:
     )
     pset.add_argument(
         "--ramadan",
-        choices=("on", "off"),
-        help="on: nor on Ramadan evenings (from 16:00, around iftar); off by default",
+        choices=tuple(programmes.RAMADAN_CHOICES),
+        help="nor on Ramadan evenings (from 16:00, around iftar): off (the default), on (for"
+        " every participant) or language (for those whose language's data file says"
+        " ramadan_hint = true; `fikafollow calendar` names them)",
     )
     pset.add_argument("--now", help="ISO-8601; when a survey turned on is late (default: now)")
     pset.set_defaults(handler=cmd_set)
@@ -90,9 +92,16 @@ async def cmd_list(app: App, args: argparse.Namespace, out: TextIO) -> int:
             f"{p.target_family} family, {p.target_women_percent}% women"
             f"\tsurveys {p.surveys or '-'}"
             f"\tcalendar {'on' if p.send_calendar else 'off'}"
-            f"{', ramadan evenings' if p.ramadan_evenings else ''}\n"
+            f"{_RAMADAN_LISTED[programmes.ramadan_choice(p)]}\n"
         )
     return 0
+
+
+_RAMADAN_LISTED = {
+    "off": "",
+    "on": ", ramadan evenings",
+    "language": ", ramadan evenings by language",
+}
 
 
 def _timing(args: argparse.Namespace, settings: Settings) -> SendWindow:
@@ -123,7 +132,7 @@ def _changes(args: argparse.Namespace, timing: SendWindow) -> dict[str, str | in
     if args.send_calendar is not None:
         changes["send_calendar"] = args.send_calendar == "on"
     if args.ramadan is not None:
-        changes["ramadan_evenings"] = args.ramadan == "on"
+        changes.update(programmes.ramadan_changes(args.ramadan))
     if args.name:
         changes["name"] = args.name
     if args.timezone:
@@ -162,7 +171,14 @@ async def cmd_set(app: App, args: argparse.Namespace, out: TextIO) -> int:
     changes = _changes(args, timing)
     surveys = _surveys(args, list(app.book.surveys))
     async with app.sessions.begin() as session:
-        programme = await programmes.save(session, args.id, now, defaults=timing, changes=changes)
+        programme = await programmes.save(
+            session,
+            args.id,
+            now,
+            defaults=timing,
+            changes=changes,
+            send_calendar=app.settings.send_calendar,
+        )
         change = None
         if surveys is not None:
             change = await programmes.set_surveys(session, programme, surveys, app.book.days(), now)

@@ -28,7 +28,14 @@ BATCH = 50
 
 async def seed(db_url: str, tmp: Path, count: int, **values: object) -> None:
     """`count` messages due now on Telegram, each to its own chat (so no chat's pacing counts)."""
-    app = App(load_settings(database_url=db_url, photo_dir=tmp / "photos"), channels={})
+    # on the real clock: no Sunday, holiday or evening may hold back the retried messages
+    settings = load_settings(
+        database_url=db_url,
+        photo_dir=tmp / "photos",
+        send_calendar=False,
+        quiet_hours="00:00-00:01",
+    )
+    app = App(settings, channels={})
     await app.start()
     now = datetime.now(UTC)
     try:
@@ -83,6 +90,8 @@ def environ(db_url: str, fake: FakeTelegram, tmp: Path) -> dict[str, str]:
         FIKAFOLLOW_RATE_TELEGRAM="2000",
         FIKAFOLLOW_TICK_SECONDS="1",
         FIKAFOLLOW_PHOTO_DIR=str(tmp / "photos"),
+        # serve runs on the real clock: no Sunday or holiday may hold its messages back
+        FIKAFOLLOW_SEND_CALENDAR="off",
     )
     return env
 

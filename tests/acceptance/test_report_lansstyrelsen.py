@@ -31,6 +31,9 @@ DAY_90 = "2026-05-31T10:05+02:00"
 @pytest.fixture
 def env(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    # its days fall on Sundays and Fridays; the send calendar (on for new programmes) is
+    # tested in test_send_calendar.py
+    monkeypatch.setenv("FIKAFOLLOW_SEND_CALENDAR", "off")
     path = tmp_path / "m.csv"
     path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
     assert main(["import", str(path), "--now", "2026-03-03T12:00+01:00"]) == 0

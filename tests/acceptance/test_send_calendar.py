@@ -57,6 +57,7 @@ def test_a_follow_up_due_on_an_eve_goes_the_next_working_day_at_the_send_hour(
 def test_the_calendar_command_lists_the_blocked_times(
     env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    assert main(["programme", "set", "default", "--send-calendar", "off"]) == 0
     assert main(["calendar", "--from", "2026-06-15", "--to", "2026-06-21"]) == 0
     assert "the send calendar is off" in capsys.readouterr().out
     assert main(["programme", "set", "default", "--send-calendar", "on", "--ramadan", "on"]) == 0
@@ -78,3 +79,47 @@ def test_the_calendar_command_lists_the_blocked_times(
     assert main(["programme", "list"]) == 0
     assert "calendar on, ramadan evenings" in capsys.readouterr().out
     assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-01"]) == 2
+
+
+def test_ramadan_by_language_names_the_languages_it_is_kept_for(
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    off = ["--send-calendar", "off"]
+    assert main(["programme", "set", "default", *off, "--ramadan", "language"]) == 0
+    capsys.readouterr()
+    assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-27"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "2026-02-27\tFri\t16:00-24:00\tramadan, iftar"
+        " (for participants in ar Arabic, fa Persian, so Somali)"
+    )
+    assert main(["programme", "list"]) == 0
+    assert "calendar off, ramadan evenings by language" in capsys.readouterr().out
+    # on and off as before
+    assert main(["programme", "set", "default", "--ramadan", "on"]) == 0
+    assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-27"]) == 0
+    assert "16:00-24:00\tramadan, iftar\n" in capsys.readouterr().out
+    assert main(["programme", "set", "default", "--ramadan", "off"]) == 0
+    assert main(["calendar", "--from", "2026-02-27", "--to", "2026-02-27"]) == 0
+    assert "the send calendar is off" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["programme", "set", "default", "--ramadan", "sometimes"])
+
+
+def test_a_new_programme_keeps_the_calendar_unless_told_otherwise(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the default programme of a new database, and one created by `programme set`
+    assert main(["calendar", "--from", "2026-12-24", "--to", "2026-12-24"]) == 0
+    assert capsys.readouterr().out.startswith("2026-12-24\tThu\tall day\tJulafton\n")
+    assert main(["programme", "set", "north"]) == 0
+    monkeypatch.setenv("FIKAFOLLOW_SEND_CALENDAR", "off")
+    assert main(["programme", "set", "south"]) == 0
+    # a programme that exists keeps its own setting whatever the default says
+    assert main(["programme", "set", "north", "--name", "Fika Norr"]) == 0
+    capsys.readouterr()
+    assert main(["programme", "list"]) == 0
+    calendar = {
+        line.split("\t")[0]: line.split("\tcalendar ")[1]
+        for line in capsys.readouterr().out.splitlines()
+    }
+    assert calendar == {"default": "on", "north": "on", "south": "off"}

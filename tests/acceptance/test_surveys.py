@@ -28,6 +28,9 @@ DAY_90 = "2026-05-31T10:05+02:00"
 @pytest.fixture
 def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("FIKAFOLLOW_DATABASE_URL", db_url)
+    # its days fall on Sundays and Fridays; the send calendar (on for new programmes) is
+    # tested in test_send_calendar.py
+    monkeypatch.setenv("FIKAFOLLOW_SEND_CALENDAR", "off")
     return db_url
 
 

@@ -42,6 +42,8 @@ async def deliver(
         retry_base_seconds=0.5,
         # the sender keeps quiet hours for retries: a run in the evening must not wait till morning
         quiet_hours="00:00-00:01",
+        # nor a Sunday, a holiday or Friday midday
+        send_calendar=False,
     )
     app = App(settings)
     await app.start()

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from store.send_calendar import SendCalendar, is_ramadan, swedish_days
-from store.timing import SendWindow
+from store.timing import SendWindow, blocked
 
 ZONE = "Europe/Stockholm"
 ON = SendCalendar(holidays=True)
@@ -84,3 +84,27 @@ def test_the_blocked_times_of_a_week() -> None:
         ("2026-06-20", True, "Midsommardagen"),
         ("2026-06-21", True, "söndag"),
     ]
+
+
+def test_ramadan_by_language_blocks_only_those_languages() -> None:
+    by_language = window(SendCalendar(ramadan=True, ramadan_languages=frozenset({"xx"})))
+    evening = local("2026-03-02T17:00+01:00")
+    # the programme as a whole is awake: others may be asked
+    assert not by_language.is_quiet(evening)
+    assert blocked(evening, by_language, "xx")
+    assert not blocked(evening, by_language, "yy")
+    assert not blocked(local("2026-03-02T11:00+01:00"), by_language, "xx")
+    # the participant's own window moves a question to the next morning
+    assert by_language.for_language("xx").next_allowed(evening) == local("2026-03-03T09:00+01:00")
+    # the calendar lists the block with the languages it is kept for
+    (block,) = by_language.calendar.blocks(date(2026, 3, 2))
+    assert block.languages == frozenset({"xx"}) and not block.applies_to(None)
+    # for everyone: the programme itself sleeps
+    everyone = window(SendCalendar(ramadan=True))
+    assert everyone.is_quiet(evening) and blocked(evening, everyone, "yy")
+
+
+def test_sundays_are_our_rule_not_the_packages() -> None:
+    assert date(2026, 6, 21) not in swedish_days(2026)
+    assert ON.day_off(date(2026, 6, 21)) == "söndag"
+    assert SendCalendar(holidays=False).day_off(date(2026, 6, 21)) is None
