@@ -59,7 +59,7 @@ async def test_settings_change_surveys_calendar_and_ramadan_as_programme_set_doe
     client = await sign_in(world, FIRST_EMAIL)
     page = await client.get("/coordinator/settings")
     assert page.status_code == 200
-    for words in ("Enkäter", "Helgdagskalender", "Kvällar under ramadan", "Tre månader"):
+    for words in ("Enkäter", "Helgdagskalender", "Kvällar under ramadan", "Efter tre månader"):
         assert words in page.text
     assert 'value="three_weeks" checked' in page.text
     assert 'value="three_months" >' in page.text
@@ -172,7 +172,7 @@ async def test_the_pages_in_english(
     page = (await client.get("/coordinator/settings")).text
     for words in (
         "Surveys",
-        'Three months (evaluation) <span class="muted">(90 days after the first fika)',
+        'After three months <span class="muted">(90 days after the first fika)',
         "Holiday calendar",
         'For participants whose language suggests it <span class="muted">(Arabic, Persian, Somali)',
         "For every participant",
