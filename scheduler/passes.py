@@ -50,6 +50,7 @@ async def dispatch_due(
             claimed = await _claim_within_caps(session, awake, now, batch)
             if not claimed:
                 return result
+            await conversation.prepare(session, claimed)
             for followup in claimed:
                 status = await conversation.start(session, followup, now)
                 if status == FollowUpStatus.ACTIVE:
@@ -148,6 +149,7 @@ async def _advance(
             claimed = await followups.claim_chase(session, programme, stage, now, today, batch)
             if not claimed:
                 return
+            await conversation.prepare(session, claimed)
             for followup in claimed:
                 if stage == ChaseStage.REMINDED:
                     if await conversation.remind(session, followup, now):
