@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -55,8 +56,9 @@ ASKS = frozenset(
 )
 # the thank-yous, which suggest a few local activities
 THANKS_KINDS = frozenset({MessageKind.THANKS, MessageKind.THANKS_GREETING})
-# where `prepare` leaves the partners' names of a batch in the session's `info`
+# where `batch` leaves the partners' names of a batch in the session's `info`
 PARTNERS_KEY = "fikafollow.partners"
+LOADED_KEY = "fikafollow.loaded"
 # a deep link that binds the participant's Telegram chat, or None (bot/channels/telegram/links.py)
 TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
 
@@ -84,18 +86,33 @@ class Conversation:
         # answer links, and e-mail and SMS a link to the upload page
         self.links: LinkMaker | None = None
 
-    async def prepare(self, session: AsyncSession, batch: Sequence[FollowUp]) -> None:
-        """Load in a few statements what writing to these follow-ups needs (participants,
-        matches, partners' names), before a pass starts or chases them one by one.
+    @asynccontextmanager
+    async def batch(self, session: AsyncSession, batch: Sequence[FollowUp]) -> AsyncIterator[None]:
+        """Around a pass starting or chasing these follow-ups one by one: load first, in a few
+        statements, what writing to them needs (participants, matches, partners' names), and
+        write their outbox rows at the end in one INSERT.
 
-        Why: each lookup of its own would also autoflush the previous follow-up's outbox row and
-        update, so a batch cost five round trips per follow-up; with everything in the session
-        no statement runs until the commit, which writes all outbox rows in one INSERT and the
-        follow-ups in one executemany."""
+        Why: each lookup of its own also autoflushed the previous follow-up's outbox row and
+        update, so a batch cost five round trips per follow-up; now nothing runs in between,
+        and the commit updates the follow-ups in one executemany."""
+        await self._prepare(session, batch)
+        yield
+        await outbox.write_held(session)
+
+    async def _prepare(self, session: AsyncSession, batch: Sequence[FollowUp]) -> None:
+        outbox.hold(session)
         if not batch:
             return
-        await participants.load(session, {f.participant_id for f in batch})
-        members = await participants.members_of_matches(session, {f.match_id for f in batch})
+        match_ids = {f.match_id for f in batch}
+        # held in the session's info: its identity map keeps objects only while someone
+        # refers to them, and `session.get` must find them there
+        session.info.setdefault(LOADED_KEY, []).extend(
+            [
+                *await participants.load(session, {f.participant_id for f in batch}),
+                *await participants.matches(session, match_ids),
+            ]
+        )
+        members = await participants.members_of_matches(session, match_ids)
         known: dict[tuple[int, int], list[str]] = session.info.setdefault(PARTNERS_KEY, {})
         for f in batch:
             known[(f.match_id, f.participant_id)] = [

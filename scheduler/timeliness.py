@@ -40,7 +40,12 @@ async def hold_back_untimely(
     windows: dict[str, SendWindow] = {}
     for programme_id in sorted({r.programme_id for r in rows}):
         windows[programme_id] = send_window(await session.get_one(Programme, programme_id))
-    await followups.load(session, {r.followup_id for r in rows if r.followup_id is not None})
+    loaded = {
+        f.id: f
+        for f in await followups.load(
+            session, {r.followup_id for r in rows if r.followup_id is not None}
+        )
+    }
     chased = {r.followup_id for r in rows if r.unprompted and r.followup_id is not None}
     # the earliest local midnight of the batch's programmes covers each one's "today"
     since = min(local_midnight(w, now) for w in windows.values())
@@ -50,7 +55,7 @@ async def hold_back_untimely(
     ready = []
     for row in rows:
         window = windows[row.programme_id]
-        followup = await session.get(FollowUp, row.followup_id) if row.followup_id else None
+        followup = loaded.get(row.followup_id) if row.followup_id is not None else None
         stale = _pointless(row, followup)
         if stale is not None:
             await outbox.cancel(session, row.id, stale)

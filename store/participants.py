@@ -41,15 +41,21 @@ async def load(session: AsyncSession, ids: Collection[int]) -> Sequence[Particip
     return (await session.scalars(select(Participant).where(Participant.id.in_(list(ids))))).all()
 
 
+async def matches(session: AsyncSession, ids: Collection[int]) -> Sequence[Match]:
+    """These matches in one statement."""
+    if not ids:
+        return ()
+    return (await session.scalars(select(Match).where(Match.id.in_(list(ids))))).all()
+
+
 async def members_of_matches(
     session: AsyncSession, match_ids: Collection[int]
 ) -> dict[int, list[tuple[int, str]]]:
-    """Each match's members as (participant id, first name), in a stable order, with the
-    matches themselves loaded into the session: two statements for a whole batch."""
+    """Each match's members as (participant id, first name), in a stable order: one statement
+    for a whole batch."""
     if not match_ids:
         return {}
     wanted = list(match_ids)
-    await session.scalars(select(Match).where(Match.id.in_(wanted)))
     rows = await session.execute(
         select(MatchMember.match_id, Participant.id, Participant.first_name)
         .join(MatchMember, MatchMember.participant_id == Participant.id)
