@@ -106,12 +106,11 @@ class Conversation:
         match_ids = {f.match_id for f in batch}
         # held in the session's info: its identity map keeps objects only while someone
         # refers to them, and `session.get` must find them there
-        session.info.setdefault(LOADED_KEY, []).extend(
-            [
-                *await participants.load(session, {f.participant_id for f in batch}),
-                *await participants.matches(session, match_ids),
-            ]
-        )
+        loaded: list[object] = session.info.setdefault(LOADED_KEY, [])
+        for programme_id in sorted({f.programme_id for f in batch}):
+            loaded.append(await session.get_one(Programme, programme_id))
+        loaded += await participants.load(session, {f.participant_id for f in batch})
+        loaded += await participants.matches(session, match_ids)
         members = await participants.members_of_matches(session, match_ids)
         known: dict[tuple[int, int], list[str]] = session.info.setdefault(PARTNERS_KEY, {})
         for f in batch:

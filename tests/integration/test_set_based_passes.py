@@ -87,13 +87,22 @@ async def test_a_tick_runs_as_many_statements_for_200_due_as_for_10(
             assert result.dispatch.started == due
             assert result.drain.sent == due
             counts.append(len(statements))
+        # three days later each gets its reminder, the ten first, the 200 a day after
+        for due, day in ((10, DAY_21 + timedelta(days=3)), (200, DAY_21 + timedelta(days=4))):
+            with counted(app) as statements:
+                result = await app.tick(lambda day=day: day)
+            assert result.chase.reminded == due
+            assert result.drain.sent == due
+            counts.append(len(statements))
     finally:
         await app.close()
-    assert counts[0] == counts[1], counts
-    assert len(channel.sent) == 210
-    assert len({m.address for m in channel.sent}) == 210
+    print(f"statements per tick: {counts}")
+    assert counts[0] == counts[1] and counts[2] == counts[3], counts
+    assert len(channel.sent) == 420
+    firsts = [m for m in channel.sent if m.kind == "question"]
+    assert len({m.address for m in firsts}) == 210
     # each first question names the partner of its own match, read for the batch at once
-    for message in channel.sent:
+    for message in firsts:
         n = int(message.address[-6:])
         assert re.search(rf"\bPerson{n ^ 1}\b", message.text), message.language
 
