@@ -65,7 +65,12 @@ def settings(url: str, work: Path, channel: str, api_url: str, rate: float = UNL
 async def _tick(url: str, work: Path, channel: str, api_url: str) -> tuple[float, int]:
     app = App(settings(url, work, channel, api_url))
     try:
-        await app.programme(None, NOW)
+        programme = await app.programme(None, NOW)
+        async with app.sessions.begin() as session:
+            # every due follow-up starts in this one tick: the programme's daily cap (1,000 by
+            # default) would otherwise leave two thirds of 3,000 for the next days
+            session.add(programme)
+            programme.daily_cap = max(programme.daily_cap, 1_000_000)
         adapter = app.channels[channel]
         if isinstance(adapter, TelegramChannel):
             await adapter.username()  # getMe once, before the clock starts

@@ -20,11 +20,13 @@ from sqlalchemy import event
 from fikafollow.app import App
 from fikafollow.config import load_settings
 
-# the claims whose plans matter: the outbox claim and the due follow-ups
+# the claims whose plans matter: the outbox claim and the due follow-ups (each a materialized
+# CTE picking the rows, then the UPDATE; store/claims.py)
 WATCHED = {
     "outbox_claim": "UPDATE outbox SET status",
     "due_followups": "UPDATE followup SET status",
 }
+CLAIM = "WITH picked"
 
 
 async def probe(now: datetime) -> dict[str, Any]:
@@ -50,7 +52,9 @@ async def probe(now: datetime) -> dict[str, Any]:
         db_seconds += time.perf_counter() - started
         counts["statements"] += 1
         for name, prefix in WATCHED.items():
-            if name not in seen and statement.lstrip().startswith(prefix):
+            # an executemany (a batch's follow-ups updated at once) has no one plan to show
+            claim = statement.lstrip().startswith(CLAIM) and prefix in statement
+            if not many and name not in seen and claim:
                 seen[name] = (statement, params)
 
     def commit(conn: Any) -> None:

@@ -50,14 +50,15 @@ async def dispatch_due(
             claimed = await _claim_within_caps(session, awake, now, batch)
             if not claimed:
                 return result
-            for followup in claimed:
-                status = await conversation.start(session, followup, now)
-                if status == FollowUpStatus.ACTIVE:
-                    result.started += 1
-                elif status == FollowUpStatus.UNREACHABLE:
-                    result.unreachable += 1
-                else:
-                    result.opted_out += 1
+            async with conversation.batch(session, claimed):
+                for followup in claimed:
+                    status = await conversation.start(session, followup, now)
+                    if status == FollowUpStatus.ACTIVE:
+                        result.started += 1
+                    elif status == FollowUpStatus.UNREACHABLE:
+                        result.unreachable += 1
+                    else:
+                        result.opted_out += 1
         log.info("dispatch at %s: %s follow-ups claimed", now.isoformat(), len(claimed))
 
 
@@ -148,11 +149,12 @@ async def _advance(
             claimed = await followups.claim_chase(session, programme, stage, now, today, batch)
             if not claimed:
                 return
-            for followup in claimed:
-                if stage == ChaseStage.REMINDED:
-                    if await conversation.remind(session, followup, now):
-                        result.reminded += 1
-                elif await conversation.ask_on_next_channel(session, followup, now):
-                    result.moved += 1
-                else:
-                    result.no_other_channel += 1
+            async with conversation.batch(session, claimed):
+                for followup in claimed:
+                    if stage == ChaseStage.REMINDED:
+                        if await conversation.remind(session, followup, now):
+                            result.reminded += 1
+                    elif await conversation.ask_on_next_channel(session, followup, now):
+                        result.moved += 1
+                    else:
+                        result.no_other_channel += 1

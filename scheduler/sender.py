@@ -2,28 +2,34 @@
 
 Temporary failures come back later with exponential backoff (or the provider's retry-after);
 permanent ones are recorded and never retried. One worker per channel, so a slow mail server
-does not hold up Telegram.
+does not hold up Telegram; within a channel a claimed batch goes out a few sends at a time, and
+its outcomes are recorded together in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Button, Channel, ChannelError, OutgoingMessage, TemporaryError
 from scheduler.rate_limit import Bucket
-from scheduler.timeliness import Refresh, delivered, hold_back_untimely
+from scheduler.timeliness import Refresh, delivered_many, hold_back_untimely
 from store import outbox
 from store.models import OutboxMessage
 from store.vocabulary import OUT_OF_ATTEMPTS
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
+# sends in flight per channel: a few hide the provider's round trip; many make
+# python-telegram-bot slower (httpcore scans its pool per request, PERF-NOTES) and exceed the
+# Telegram adapter's connection pool of 8
+IN_FLIGHT = 6
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,9 @@ class Sender:
         batch: int = 50,
         on_failure: OnFailure | None = None,
         refresh: Refresh | None = None,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
+        self.in_flight = in_flight
         self.on_failure = on_failure
         self.refresh = refresh
         self.sessions = sessions
@@ -132,31 +140,61 @@ class Sender:
         clock: Callable[[], datetime],
         result: DrainResult,
     ) -> None:
-        """Send a claimed batch, renewing the lease of what is left before it runs low and
-        sending only rows still held; on stop, give back what was not sent."""
+        """Send a claimed batch, up to `in_flight` at a time, then record every outcome in one
+        transaction. Messages to one address go one after the other, in order (a question
+        before its follow-up, and Telegram's per-chat pace); different addresses go side by
+        side. The lease is renewed before it runs low and only rows still held are sent; on
+        stop, what was not started is given back."""
         if not rows:
             return
         token = rows[0].claimed_until
         assert token is not None  # a claim always sets it
-        for index, row in enumerate(rows):
-            left = [r.id for r in rows[index:]]
-            if self.stopping:
-                async with self.sessions.begin() as session:
-                    await outbox.release(session, left, token)
-                return
-            if token - clock() < outbox.RENEW_WHEN_LEFT:
-                async with self.sessions.begin() as session:
-                    token, held = await outbox.renew(session, left, token, clock())
-                if row.id not in held:
-                    # the lease ran out (a stalled event loop, a clock jump) and another
-                    # sender may have taken the row: it is theirs now
-                    log.warning("outbox %s on %s: lease lost, left to another sender", row.id, name)
-                    continue
-            await self._send_one(name, row, clock, result)
+        lease = _Lease(token, {r.id for r in rows})
+        by_address: dict[str, list[OutboxMessage]] = {}
+        for row in rows:
+            by_address.setdefault(row.address, []).append(row)
+        queue = deque(by_address.values())
+        outcomes: list[_Outcome] = []
+        started: set[int] = set()
 
-    async def _send_one(
-        self, name: str, row: OutboxMessage, clock: Callable[[], datetime], result: DrainResult
-    ) -> None:
+        async def worker() -> None:
+            while queue and not self.stopping:
+                for row in queue.popleft():
+                    if self.stopping:
+                        return
+                    if not await self._still_held(lease, row, name, clock):
+                        continue
+                    started.add(row.id)
+                    outcomes.append(await self._attempt(name, row, clock))
+
+        await asyncio.gather(*(worker() for _ in range(min(self.in_flight, len(queue)))))
+        await self._record(name, outcomes, lease, clock, result)
+        left = [r.id for r in rows if r.id not in started and r.id in lease.held]
+        if left:
+            async with self.sessions.begin() as session:
+                await outbox.release(session, left, lease.token)
+
+    async def _still_held(
+        self, lease: _Lease, row: OutboxMessage, name: str, clock: Callable[[], datetime]
+    ) -> bool:
+        """Renew the batch's lease if it runs low (one statement for every row still held);
+        whether this row is still this sender's to send."""
+        async with lease.renewing:
+            if lease.token - clock() < outbox.RENEW_WHEN_LEFT:
+                async with self.sessions.begin() as session:
+                    lease.token, lease.held = await outbox.renew(
+                        session, lease.held, lease.token, clock()
+                    )
+        if row.id not in lease.held:
+            # the lease ran out (a stalled event loop, a clock jump) and another sender may
+            # have taken the row: it is theirs now
+            log.warning("outbox %s on %s: lease lost, left to another sender", row.id, name)
+            return False
+        return True
+
+    async def _attempt(
+        self, name: str, row: OutboxMessage, clock: Callable[[], datetime]
+    ) -> _Outcome:
         channel = self.channels[name]
         bucket = self.buckets[name]
         await bucket.acquire()
@@ -170,29 +208,87 @@ class Sender:
                 # type alone is logged, as an exception's text may carry an address
                 raise TemporaryError(f"unexpected {type(exc).__name__}") from exc
         except ChannelError as exc:
-            async with self.sessions.begin() as session:
-                if exc.permanent or row.attempts >= self.policy.max_attempts:
-                    if not exc.permanent:
-                        # an outage that outlasts the retries says nothing about this address;
-                        # `outbox retry` sends these again
-                        await outbox.mark_failed(
-                            session, row.id, f"{OUT_OF_ATTEMPTS}: {exc.reason}"
-                        )
-                    elif self.on_failure is not None:
-                        await self.on_failure(session, row, exc.reason, clock())
-                    else:
-                        await outbox.mark_failed(session, row.id, exc.reason)
-                    result.failed += 1
-                    log.warning("outbox %s on %s failed: %s", row.id, name, exc.reason)
-                else:
-                    if exc.retry_after:
-                        bucket.pause(exc.retry_after)
-                    wait = self.policy.wait(row.attempts, exc.retry_after)
-                    await outbox.mark_retry(session, row.id, exc.reason, clock() + wait)
-                    result.retried += 1
-                    log.info("outbox %s on %s retry in %s: %s", row.id, name, wait, exc.reason)
+            if exc.retry_after and not self._gives_up(row, exc):
+                # at once, not when the batch is recorded: the sends in flight beside this one
+                # must hold back too
+                bucket.pause(exc.retry_after)
+            return _Outcome(row, clock(), error=exc)
+        return _Outcome(row, clock(), provider_id=sent.provider_id)
+
+    def _gives_up(self, row: OutboxMessage, exc: ChannelError) -> bool:
+        return exc.permanent or row.attempts >= self.policy.max_attempts
+
+    async def _record(
+        self,
+        name: str,
+        outcomes: list[_Outcome],
+        lease: _Lease,
+        clock: Callable[[], datetime],
+        result: DrainResult,
+    ) -> None:
+        """Every outcome of a batch in one transaction: the sends in two executemany statements
+        (the outbox rows, the questions' clocks), the rare retries and failures row by row. Only
+        rows still held under the lease's token are recorded."""
+        if not outcomes:
             return
         async with self.sessions.begin() as session:
-            await outbox.mark_sent(session, row.id, sent.provider_id, clock())
-            await delivered(session, row, clock())
-        result.sent += 1
+            held = await outbox.still_held(session, [o.row.id for o in outcomes], lease.token)
+            lost = [o for o in outcomes if o.row.id not in held]
+            for o in lost:
+                log.warning(
+                    "outbox %s on %s: lease lost before its outcome was recorded", o.row.id, name
+                )
+            mine = [o for o in outcomes if o.row.id in held]
+            sent = [o for o in mine if o.error is None]
+            await outbox.mark_sent_many(session, [(o.row.id, o.provider_id, o.at) for o in sent])
+            await delivered_many(session, [(o.row, o.at) for o in sent])
+            result.sent += len(sent)
+            for o in mine:
+                if o.error is not None:
+                    await self._record_error(session, name, o.row, o.error, o.at, result)
+        lease.held -= {o.row.id for o in outcomes}
+
+    async def _record_error(
+        self,
+        session: AsyncSession,
+        name: str,
+        row: OutboxMessage,
+        exc: ChannelError,
+        at: datetime,
+        result: DrainResult,
+    ) -> None:
+        if self._gives_up(row, exc):
+            if not exc.permanent:
+                # an outage that outlasts the retries says nothing about this address;
+                # `outbox retry` sends these again
+                await outbox.mark_failed(session, row.id, f"{OUT_OF_ATTEMPTS}: {exc.reason}")
+            elif self.on_failure is not None:
+                await self.on_failure(session, row, exc.reason, at)
+            else:
+                await outbox.mark_failed(session, row.id, exc.reason)
+            result.failed += 1
+            log.warning("outbox %s on %s failed: %s", row.id, name, exc.reason)
+            return
+        wait = self.policy.wait(row.attempts, exc.retry_after)
+        await outbox.mark_retry(session, row.id, exc.reason, at + wait)
+        result.retried += 1
+        log.info("outbox %s on %s retry in %s: %s", row.id, name, wait, exc.reason)
+
+
+@dataclass
+class _Lease:
+    """A batch's claim: its token (`claimed_until`) and the rows still held under it."""
+
+    token: datetime
+    held: set[int]
+    renewing: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class _Outcome:
+    """What one send came to, kept until the batch is recorded."""
+
+    row: OutboxMessage
+    at: datetime
+    provider_id: str | None = None
+    error: ChannelError | None = None

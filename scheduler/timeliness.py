@@ -8,7 +8,7 @@ programme time zone, and runs in the claim's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,24 +31,37 @@ async def hold_back_untimely(
     refresh: Refresh | None,
 ) -> list[OutboxMessage]:
     """Cancel the claimed rows that should never go, give back those that should go later,
-    render again those that waited too long; returns the rows to send now."""
+    render again those that waited too long; returns the rows to send now.
+
+    What the checks read is loaded for the whole batch first (its programmes, follow-ups and
+    what was sent today), so a batch costs a few statements, not a few per row."""
+    if not rows:
+        return []
     windows: dict[str, SendWindow] = {}
+    for programme_id in sorted({r.programme_id for r in rows}):
+        windows[programme_id] = send_window(await session.get_one(Programme, programme_id))
+    loaded = {
+        f.id: f
+        for f in await followups.load(
+            session, {r.followup_id for r in rows if r.followup_id is not None}
+        )
+    }
+    chased = {r.followup_id for r in rows if r.unprompted and r.followup_id is not None}
+    # the earliest local midnight of the batch's programmes covers each one's "today"
+    since = min(local_midnight(w, now) for w in windows.values())
+    sent_today = await outbox.last_sent_since(session, chased, since) if chased else {}
     # one unprompted message of a follow-up per person per local day, within this batch too
     this_batch: set[tuple[int, int]] = set()
     ready = []
     for row in rows:
-        if row.programme_id not in windows:
-            windows[row.programme_id] = send_window(
-                await session.get_one(Programme, row.programme_id)
-            )
         # Ramadan evenings may be kept for some languages only: the participant's own window
         window = windows[row.programme_id].for_language(row.language)
-        followup = await session.get(FollowUp, row.followup_id) if row.followup_id else None
+        followup = loaded.get(row.followup_id) if row.followup_id is not None else None
         stale = _pointless(row, followup)
         if stale is not None:
             await outbox.cancel(session, row.id, stale)
             continue
-        later = await _later(session, row, followup, window, now, this_batch)
+        later = _later(row, followup, window, now, this_batch, sent_today)
         if later is not None:
             until, reason = later
             await outbox.defer(session, row.id, until, reason)
@@ -82,13 +95,13 @@ def _pointless(row: OutboxMessage, followup: FollowUp | None) -> str | None:
     return None
 
 
-async def _later(
-    session: AsyncSession,
+def _later(
     row: OutboxMessage,
     followup: FollowUp | None,
     window: SendWindow,
     now: datetime,
     this_batch: set[tuple[int, int]],
+    sent_today: Mapping[tuple[int, int], datetime],
 ) -> tuple[datetime, str] | None:
     """When this row should go instead of now, and why; None to send it now.
 
@@ -99,15 +112,22 @@ async def _later(
     if row.unprompted and followup is not None:
         key = (followup.id, row.participant_id)
         today = local_midnight(window, now)
-        if key in this_batch or await outbox.sent_since(
-            session, followup.id, row.participant_id, today
-        ):
+        last = sent_today.get(key)
+        if key in this_batch or (last is not None and last >= today):
             return next_day_send_time(window, now), "one message a day"
         this_batch.add(key)
     return None
 
 
-async def delivered(session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
-    """A provider accepted this row: a question's clocks run from now."""
-    if row.followup_id is not None and row.kind in PROMPTS:
-        await followups.note_delivered(session, row.followup_id, now)
+async def delivered_many(
+    session: AsyncSession, accepted: Sequence[tuple[OutboxMessage, datetime]]
+) -> None:
+    """A provider accepted these rows, each at its time: the questions' clocks run from then."""
+    await followups.note_delivered_many(
+        session,
+        [
+            (row.followup_id, at)
+            for row, at in accepted
+            if row.followup_id is not None and row.kind in PROMPTS
+        ],
+    )

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.claims import picked
-from store.models import Answer, FollowUp, Greeting, Participant, Programme
+from store.models import Answer, FollowUp, Greeting, Participant, Programme, UTCDateTime
 from store.vocabulary import OPEN_FOLLOWUP, ChaseStage, FollowUpStatus
 
 
@@ -191,14 +191,29 @@ async def any_active(session: AsyncSession, participant_ids: Collection[int]) ->
     return found is not None
 
 
-async def note_delivered(session: AsyncSession, followup_id: int, now: datetime) -> None:
-    """A provider accepted a question of this follow-up: its clocks run from now."""
-    await session.execute(
-        update(FollowUp)
-        .where(FollowUp.id == followup_id)
-        .values(asked_at=func.coalesce(FollowUp.asked_at, now), last_delivered_at=now)
-        .execution_options(synchronize_session=False)
+async def load(session: AsyncSession, ids: Collection[int]) -> Sequence[FollowUp]:
+    """These follow-ups in one statement (and so in the session for `session.get`)."""
+    if not ids:
+        return ()
+    return (await session.scalars(select(FollowUp).where(FollowUp.id.in_(list(ids))))).all()
+
+
+async def note_delivered_many(
+    session: AsyncSession, delivered: Collection[tuple[int, datetime]]
+) -> None:
+    """Providers accepted questions of these follow-ups, (follow-up id, when): their clocks run
+    from then. One executemany for a sender's whole batch."""
+    if not delivered:
+        return
+    # the table, not the entity: a list of parameters on the entity would be an ORM bulk update
+    table = FollowUp.metadata.tables[FollowUp.__tablename__]
+    at = bindparam("b_at", type_=UTCDateTime())
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(asked_at=func.coalesce(table.c.asked_at, at), last_delivered_at=at)
     )
+    await session.execute(stmt, [{"b_id": fid, "b_at": at} for fid, at in delivered])
 
 
 async def waiting(session: AsyncSession, programme_id: str | None = None) -> dict[str, int]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import FollowUp, MatchMember, Participant
+from store.models import FollowUp, Match, MatchMember, Participant
 from store.vocabulary import FollowUpStatus
 
 # the column that holds a participant's address on each channel
@@ -56,6 +56,41 @@ async def partner_names(session: AsyncSession, match_id: int, participant_id: in
         .order_by(Participant.id)
     )
     return list(names)
+
+
+async def load(session: AsyncSession, ids: Collection[int]) -> Sequence[Participant]:
+    """These participants in one statement (and so in the session: `session.get` then asks
+    the database nothing)."""
+    if not ids:
+        return ()
+    return (await session.scalars(select(Participant).where(Participant.id.in_(list(ids))))).all()
+
+
+async def matches(session: AsyncSession, ids: Collection[int]) -> Sequence[Match]:
+    """These matches in one statement."""
+    if not ids:
+        return ()
+    return (await session.scalars(select(Match).where(Match.id.in_(list(ids))))).all()
+
+
+async def members_of_matches(
+    session: AsyncSession, match_ids: Collection[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Each match's members as (participant id, first name), in a stable order: one statement
+    for a whole batch."""
+    if not match_ids:
+        return {}
+    wanted = list(match_ids)
+    rows = await session.execute(
+        select(MatchMember.match_id, Participant.id, Participant.first_name)
+        .join(MatchMember, MatchMember.participant_id == Participant.id)
+        .where(MatchMember.match_id.in_(wanted))
+        .order_by(MatchMember.match_id, Participant.id)
+    )
+    members: dict[int, list[tuple[int, str]]] = {}
+    for match_id, participant_id, first_name in rows:
+        members.setdefault(match_id, []).append((participant_id, first_name))
+    return members
 
 
 async def of_programme(session: AsyncSession, programme_id: str) -> Sequence[Participant]:

@@ -28,7 +28,8 @@ BATCH = 50
 
 async def seed(db_url: str, tmp: Path, count: int, **values: object) -> None:
     """`count` messages due now on Telegram, each to its own chat (so no chat's pacing counts)."""
-    # on the real clock: no Sunday, holiday or evening may hold back the retried messages
+    # on the real clock: no Sunday, holiday or evening may hold back the retried messages (a row
+    # taken again after a crash is a retry, and retries keep quiet hours)
     settings = load_settings(
         database_url=db_url,
         photo_dir=tmp / "photos",
