@@ -59,6 +59,8 @@ THANKS_KINDS = frozenset({MessageKind.THANKS, MessageKind.THANKS_GREETING})
 # where `batch` leaves the partners' names of a batch in the session's `info`
 PARTNERS_KEY = "fikafollow.partners"
 LOADED_KEY = "fikafollow.loaded"
+# (channel, address) → who is being asked there, for a prepared batch
+ASKED_KEY = "fikafollow.asked_at"
 # a deep link that binds the participant's Telegram chat, or None (bot/channels/telegram/links.py)
 TelegramLinker = Callable[[AsyncSession, Participant, datetime], Awaitable[str | None]]
 
@@ -98,6 +100,7 @@ class Conversation:
         await self._prepare(session, batch)
         yield
         await outbox.write_held(session)
+        session.info.pop(ASKED_KEY, None)
 
     async def _prepare(self, session: AsyncSession, batch: Sequence[FollowUp]) -> None:
         outbox.hold(session)
@@ -109,7 +112,19 @@ class Conversation:
         loaded: list[object] = session.info.setdefault(LOADED_KEY, [])
         for programme_id in sorted({f.programme_id for f in batch}):
             loaded.append(await session.get_one(Programme, programme_id))
-        loaded += await participants.load(session, {f.participant_id for f in batch})
+        people = await participants.load(session, {f.participant_id for f in batch})
+        loaded += people
+        # a shared address where someone else is being asked names whom a question is for:
+        # those already asking there, and everyone this batch asks (started or chased now)
+        addresses: dict[str, set[str]] = {}
+        for person in people:
+            for channel, address in participants.addresses_of(person).items():
+                addresses.setdefault(channel, set()).add(address)
+        asked = await participants.asked_at(session, addresses)
+        for person in people:
+            for channel, address in participants.addresses_of(person).items():
+                asked.setdefault((channel, address), set()).add(person.id)
+        session.info[ASKED_KEY] = asked
         loaded += await participants.matches(session, match_ids)
         members = await participants.members_of_matches(session, match_ids)
         known: dict[tuple[int, int], list[str]] = session.info.setdefault(PARTNERS_KEY, {})
@@ -117,6 +132,14 @@ class Conversation:
             known[(f.match_id, f.participant_id)] = [
                 name for pid, name in members.get(f.match_id, ()) if pid != f.participant_id
             ]
+
+    async def _others_asked(
+        self, session: AsyncSession, channel: str, address: str, participant: Participant
+    ) -> bool:
+        asked: dict[tuple[str, str], set[int]] | None = session.info.get(ASKED_KEY)
+        if asked is None:  # outside a prepared batch (a reply, a reprompt): ask the database
+            return await participants.others_asked(session, channel, address, participant.id)
+        return bool(asked.get((channel, address), set()) - {participant.id})
 
     async def start(
         self, session: AsyncSession, followup: FollowUp, now: datetime
@@ -782,9 +805,7 @@ class Conversation:
             params["consent"] = say.consent
         elif say.kind == MessageKind.ANSWERED_FOR:
             params["partner"] = partner
-        if say.kind in ASKS and await participants.others_asked(
-            session, channel, address, participant.id
-        ):
+        if say.kind in ASKS and await self._others_asked(session, channel, address, participant):
             # a family's shared phone, mailbox or chat where more than one is being asked: the
             # question says whom it is for (the answer still counts for the latest asked)
             params["named"] = True

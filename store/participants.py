@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,37 @@ async def others_asked(
         .limit(1)
     )
     return found is not None
+
+
+async def asked_at(
+    session: AsyncSession, addresses: Mapping[str, Collection[str]]
+) -> dict[tuple[str, str], set[int]]:
+    """Who has a follow-up still asking at each of these addresses, by (channel, address): one
+    statement per channel for a whole batch, where `others_asked` is one per message."""
+    found: dict[tuple[str, str], set[int]] = {}
+    for channel, wanted in sorted(addresses.items()):
+        column = _ADDRESS.get(channel)
+        if column is None or not wanted:
+            continue
+        rows = await session.execute(
+            select(column, FollowUp.participant_id)
+            .join(Participant, Participant.id == FollowUp.participant_id)
+            .where(column.in_(sorted(wanted)), FollowUp.status == FollowUpStatus.ACTIVE)
+            .distinct()
+        )
+        for address, participant_id in rows:
+            if address:
+                found.setdefault((channel, address), set()).add(participant_id)
+    return found
+
+
+def addresses_of(person: Participant) -> dict[str, str]:
+    """A participant's address on each channel that has one."""
+    return {
+        channel: value
+        for channel, column in _ADDRESS.items()
+        if (value := getattr(person, column.key))
+    }
 
 
 async def partner_names(session: AsyncSession, match_id: int, participant_id: int) -> list[str]:
