@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
+from operator import attrgetter
 from types import TracebackType
 from typing import Any
 
@@ -42,6 +43,8 @@ class Row:
 PERSON = ("first_name", "role", "language", "channel", "phone", "email", "gender")
 # `where` is a word of SQL: the column is `place`
 _COLUMNS = ("place", *(f.name for f in fields(Row)[1:]))
+# dataclasses.astuple deep-copies every value: a third of the check's time on a large file
+_values = attrgetter(*(f.name for f in fields(Row)))
 # an error's place among those of one row, as the rules have always listed them
 _DATE, _PERSON, _TWICE, _ALONE = range(4)
 
@@ -74,7 +77,7 @@ class CheckedRows:
         self._db.close()
 
     def add(self, row: Row) -> None:
-        values = astuple(row)
+        values: tuple[Any, ...] = _values(row)
         self._pending.append((*values[:2], values[2].isoformat(), *values[3:]))
         self.count += 1
         if len(self._pending) >= 1000:
