@@ -176,8 +176,8 @@ def check_record(record: Mapping[str, object], where: str, region: str) -> Row |
 
 
 # A file names each number once or a few times; a participant in several matches repeats it.
-# Bounded, so a file of a million distinct numbers cannot grow it past a few MB.
-@lru_cache(maxsize=50_000)
+# Bounded, so a file of a million distinct numbers cannot grow it (memory stays flat).
+@lru_cache(maxsize=4096)
 def _phone(raw: str, region: str) -> tuple[str | None, str | None, bool]:
     """The number in E.164, or why it is none; and whether it is a landline. One parse and
     one type lookup: a number is valid exactly when its type is known (what
@@ -202,7 +202,7 @@ def is_fixed_line(phone: str) -> bool:
     return bool(phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=4096)
 def _email(raw: str) -> tuple[str | None, str | None]:
     if not raw:
         return None, None
@@ -640,11 +640,12 @@ class _Writer:
         moves = []
         for external_id in batch:
             mid = ids[external_id]
+            due_of = {
+                survey: max(self.window.due_at(first_met[mid], self.survey_days[survey]), earliest)
+                for survey in self.surveys
+            }
             for pid in sorted(members[mid]):
-                for survey in self.surveys:
-                    due = max(
-                        self.window.due_at(first_met[mid], self.survey_days[survey]), earliest
-                    )
+                for survey, due in due_of.items():
                     known = followups.get((mid, pid, survey))
                     if known is None:
                         new_followups.append(

@@ -1,0 +1,143 @@
+"""A large import does not shut out the webhooks on SQLite (issue #14): `fikafollow serve` and
+a 50,000-row `fikafollow import` in subprocesses on one SQLite file, signed Twilio SMS posts
+throughout the import. The import writes in committed batches, so every post gets its turn at
+the one write lock: all answered 2xx, all stored."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.dbstate import aquery
+from tests.support.fake_telegram import free_port
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+ROWS = 50_000
+LANGUAGES = ("sv", "en", "ar", "ti", "fa")
+NOW = "2026-06-10T10:30:00+02:00"
+
+
+def match_file(path: Path, rows: int) -> Path:
+    lines = ["match_id,matched_on,kind,participant_id,first_name,role,language,channel,phone"]
+    lines[0] += ",email,gender"
+    for n in range(rows):
+        role = ("newcomer", "established")[n % 2]
+        lines.append(
+            f"M{n // 2},2026-06-01,individual,P{n},Person,{role},{LANGUAGES[n % 5]},sms,"
+            f"+46731{n:06d},,"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def environ(db_url: str, tmp: Path, root: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIKAFOLLOW_")}
+    env.update(
+        FIKAFOLLOW_DATABASE_URL=db_url,
+        FIKAFOLLOW_PHOTO_DIR=str(tmp / "photos"),
+        FIKAFOLLOW_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        FIKAFOLLOW_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        FIKAFOLLOW_TWILIO_FROM=FROM_NUMBER,
+        # the posts come from no participant: nothing is sent, and nowhere it could go
+        FIKAFOLLOW_TWILIO_API_URL="http://127.0.0.1:9",
+        FIKAFOLLOW_PUBLIC_URL=root,
+        FIKAFOLLOW_SECRET_KEY="test-secret-key-0123456789",
+        FIKAFOLLOW_LOG_LEVEL="WARNING",
+        FIKAFOLLOW_TICK_SECONDS="3600",
+        FIKAFOLLOW_QUIET_HOURS="00:00-00:01",
+    )
+    return env
+
+
+async def fikafollow(
+    args: list[str], env: dict[str, str], **pipes: int
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fikafollow", *args, env=env, **pipes
+    )
+
+
+async def until_healthy(
+    http: httpx.AsyncClient, root: str, server: asyncio.subprocess.Process
+) -> None:
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                if (await http.get(root + "/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert server.returncode is None, f"serve exited {server.returncode}"
+            await asyncio.sleep(0.1)
+
+
+async def test_signed_sms_posts_during_a_50000_row_import_all_get_2xx(
+    tmp_path: Path,
+) -> None:
+    db_url = f"sqlite+aiosqlite:///{tmp_path / 'fika.db'}"
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    env = environ(db_url, tmp_path, root)
+    setup = await fikafollow(["programme", "set", "default", "--quiet-hours", "00:00-00:01"], env)
+    assert await asyncio.wait_for(setup.wait(), 60) == 0
+    csv = match_file(tmp_path / "matches.csv", ROWS)
+    twilio = FakeTwilio()
+    url = root + "/webhooks/twilio/sms"
+    statuses: list[int] = []
+    during = 0
+    slowest = 0.0
+    server = await fikafollow(["serve", "--port", str(port)], env)
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            await until_healthy(http, root, server)
+            started = time.monotonic()
+            importing = await fikafollow(
+                ["import", str(csv), "--now", NOW],
+                env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            output = asyncio.ensure_future(importing.communicate())
+
+            async def poster(lane: int) -> None:
+                nonlocal during, slowest
+                n = 0
+                while not output.done():
+                    form = twilio.inbound_form(f"+4670{lane}{n:06d}", "ja")
+                    signature = {"X-Twilio-Signature": twilio.sign(url, form)}
+                    sent = time.monotonic()
+                    response = await http.post(url, data=form, headers=signature)
+                    slowest = max(slowest, time.monotonic() - sent)
+                    statuses.append(response.status_code)
+                    if importing.returncode is None:
+                        during += 1
+                    n += 1
+
+            async with asyncio.timeout(600):
+                await asyncio.gather(*(poster(lane) for lane in range(4)))
+                out, err = await output
+            seconds = time.monotonic() - started
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+    assert importing.returncode == 0, err.decode()[-2000:]
+    assert f"{ROWS} rows checked" in out.decode()
+    print(
+        f"import {seconds:.1f} s; {len(statuses)} posts, {during} while importing, "
+        f"slowest {slowest * 1000:.0f} ms"
+    )
+    assert during > 0
+    assert [s for s in statuses if not 200 <= s < 300] == []
+    stored = await aquery(db_url, "SELECT count(DISTINCT provider_id) FROM inbox")
+    assert stored == [(len(statuses),)]
+    counts = await aquery(
+        db_url,
+        "SELECT (SELECT count(*) FROM matches), (SELECT count(*) FROM participant), "
+        "(SELECT count(*) FROM followup)",
+    )
+    assert counts == [(ROWS // 2, ROWS, ROWS)]
