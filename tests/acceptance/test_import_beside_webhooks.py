@@ -56,10 +56,11 @@ def environ(db_url: str, tmp: Path, root: str) -> dict[str, str]:
 
 
 async def fikafollow(
-    args: list[str], env: dict[str, str], **pipes: int
+    args: list[str], env: dict[str, str], piped: bool = False
 ) -> asyncio.subprocess.Process:
+    pipe = asyncio.subprocess.PIPE if piped else None
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "fikafollow", *args, env=env, **pipes
+        sys.executable, "-m", "fikafollow", *args, env=env, stdout=pipe, stderr=pipe
     )
 
 
@@ -100,8 +101,7 @@ async def test_signed_sms_posts_during_a_50000_row_import_all_get_2xx(
             importing = await fikafollow(
                 ["import", str(csv), "--now", NOW],
                 env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                piped=True,
             )
             output = asyncio.ensure_future(importing.communicate())
 
@@ -157,3 +157,58 @@ async def test_signed_sms_posts_during_a_50000_row_import_all_get_2xx(
         "(SELECT count(*) FROM followup)",
     )
     assert counts == [(ROWS // 2, ROWS, ROWS)]
+
+
+async def test_an_import_killed_mid_write_leaves_whole_matches_and_runs_again_to_the_end(
+    db_url: str, tmp_path: Path
+) -> None:
+    rows = 10_000
+    env = environ(db_url, tmp_path, "http://127.0.0.1:9")
+    csv = match_file(tmp_path / "matches.csv", rows)
+    importing = await fikafollow(
+        ["import", str(csv), "--now", NOW],
+        env,
+        piped=True,
+    )
+    async with asyncio.timeout(300):
+        # killed as soon as its first batches are committed
+        while importing.returncode is None:
+            found = await aquery(db_url, "SELECT count(*) FROM matches")
+            if found[0][0] > 0:
+                importing.kill()
+                break
+            await asyncio.sleep(0.01)
+        _, err = await importing.communicate()
+    assert importing.returncode == -9, err.decode()[-2000:]
+    written = (await aquery(db_url, "SELECT count(*) FROM matches"))[0][0]
+    assert 0 < written < rows // 2
+    # what was written is the file's first matches, each whole
+    assert await aquery(
+        db_url,
+        "SELECT count(*) FROM matches WHERE CAST(substr(external_id, 2) AS INTEGER) >= :n",
+        n=written,
+    ) == [(0,)]
+    assert await whole_matches(db_url) == written
+
+    for expected in (f"{rows // 2 - written} new and 0 changed matches", "0 new and 0 changed"):
+        again = await fikafollow(
+            ["import", str(csv), "--now", NOW],
+            env,
+            piped=True,
+        )
+        out, err = await asyncio.wait_for(again.communicate(), 300)
+        assert again.returncode == 0, err.decode()[-2000:]
+        assert expected in out.decode()
+    assert await whole_matches(db_url) == rows // 2
+    assert await aquery(db_url, "SELECT count(*) FROM participant") == [(rows,)]
+
+
+async def whole_matches(db_url: str) -> int:
+    """Matches with both members and a follow-up each; fails on any that is not whole."""
+    found = await aquery(
+        db_url,
+        "SELECT m.id, (SELECT count(*) FROM match_member mm WHERE mm.match_id = m.id),"
+        " (SELECT count(*) FROM followup f WHERE f.match_id = m.id) FROM matches m",
+    )
+    assert [row for row in found if row[1:] != (2, 2)] == []
+    return len(found)
