@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from fikafollow.commands import main
 from store import intake
+from store.checked_rows import CheckedRows
 from store.match_files import parse_date, template_xlsx
 from tests.support.dbstate import query
 
@@ -152,3 +153,39 @@ def test_import_command_takes_an_xlsx(
     path.write_bytes(template_xlsx(intake.COLUMNS, intake.EXAMPLE_ROWS))
     assert main(["import", str(path), "--now", "2026-05-10T12:00+02:00"]) == 0
     assert query(db_url, "SELECT count(*) FROM participant") == [(2,)]
+
+
+MIXED = [
+    SWEDISH_WORDS.encode("cp1252"),
+    SWEDISH_WORDS.encode("utf-8-sig"),
+    SWEDISH_WORDS.encode("utf-16"),
+    SWEDISH_WORDS.replace("M2;2026/05/05", "M2;2026/05/06", 1).encode("latin-1"),
+    (SWEDISH_WORDS + "M3;4/5/2026;Individ;P5;Amina;ny;sv;sms;12;;\r\n").encode("utf-8"),
+    (SWEDISH_WORDS + 'M4;"never closed' + "x" * 20_000 + "\r\n").encode("utf-8"),
+    b"",
+    HEADER.encode() + b"\r\n",
+]
+
+
+@pytest.mark.parametrize("data", MIXED, ids=range(len(MIXED)))
+def test_the_command_lines_streamed_reader_reads_a_file_as_the_upload_does(
+    data: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "matches.csv"
+    path.write_bytes(data)
+    rows, expected = intake.read_file(data, "SE")
+    with CheckedRows() as checked:
+        errors = intake.check_path(path, "SE", checked)
+        # the same errors in the same order; the rows too (a bad file writes none of them)
+        assert errors == expected
+        assert expected or list(checked.rows()) == rows
+
+
+def test_the_streamed_reader_reads_an_xlsx_as_the_upload_does(tmp_path: Path) -> None:
+    data = template_xlsx(intake.COLUMNS, intake.EXAMPLE_ROWS)
+    path = tmp_path / "matchningar.xlsx"
+    path.write_bytes(data)
+    with CheckedRows() as checked:
+        errors = intake.check_path(path, "SE", checked)
+        assert (list(checked.rows()), errors) == intake.read_file(data, "SE")
+    assert errors == [] and checked.count == 2
