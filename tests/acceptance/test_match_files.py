@@ -189,3 +189,31 @@ def test_the_streamed_reader_reads_an_xlsx_as_the_upload_does(tmp_path: Path) ->
         errors = intake.check_path(path, "SE", checked)
         assert (list(checked.rows()), errors) == intake.read_file(data, "SE")
     assert errors == [] and checked.count == 2
+
+
+def test_the_rules_across_rows_name_each_row_that_breaks_one() -> None:
+    lines = [
+        ",".join(intake.COLUMNS),
+        "M1,2026-05-04,individual,P1,Amina,newcomer,ar,sms,+46701740605,,woman",
+        "M1,2026-05-04,individual,P2,Erik,established,sv,email,,erik@example.org,man",
+        "M2,2026-05-05,family,P1,Amina B,newcomer,ar,sms,+46701740605,,woman",
+        "M2,2026-05-06,individual,P3,Dawit,newcomer,ti,email,,dawit@example.org,",
+        "M1,2026-05-04,individual,P2,Erik,established,sv,email,,erik@example.org,man",
+        "M3,2026-05-04,individual,P4,Leila,newcomer,fa,sms,12,,woman",
+        "M4,2026-05-04,individual,P5,Sara,newcomer,fa,sms,+46701740606,,woman",
+        "M5,2026-05-04,individual,P6,Sam,newcomer,fa,sms,+46701740607,,",
+        "M5,2026-05-04,individual,P7,Kim,newcomer,fa,xx,+46701740608,,",
+        "M5,2026-05-04,individual,P6,Sam,newcomer,fa,sms,+46701740607,,",
+    ]
+    rows, errors = intake.read_file("\n".join(lines).encode(), "SE")
+    assert len(rows) == 8
+    assert [str(e) for e in errors] == [
+        "line 4: participant P1 has other details at line 2",
+        "line 5: match M2 has another date or kind at line 4",
+        "line 6: participant P2 is twice in M1",
+        "line 7: phone is not a valid number (check the digits and the country code)",
+        "line 7: match M3 has only one participant",
+        "line 8: match M4 has only one participant",
+        "line 10: channel 'xx' is not one of telegram, sms, email",
+        "line 11: participant P6 is twice in M5",
+    ]
