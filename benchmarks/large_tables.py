@@ -20,9 +20,19 @@ from benchmarks.fakes import (
     serving,
 )
 from benchmarks.outbound import NOW
-from benchmarks.population import bulk, create_schema, database, env, matches_csv, people
+from benchmarks.population import (
+    PROGRAMME,
+    bulk,
+    create_schema,
+    database,
+    env,
+    matches_csv,
+    people,
+)
 from benchmarks.processes import fikafollow, measured
 from benchmarks.report import Report
+from store import intake
+from store.database import make_engine
 
 
 def due(quick: bool) -> int:
@@ -109,6 +119,24 @@ async def one_size(
         done = await fikafollow(["import", str(csv), "--now", NOW.isoformat()], environment, work)
         report.add(f"{name}.import.seconds", done.seconds, "s", note=f"{imported:,} rows")
         report.add(f"{name}.import.peak_rss", done.peak_mib, "MiB")
+        if label == "large":
+            report.text(f"plan.{kind}.import_participant_lookup", await import_plan(url))
+
+
+async def import_plan(url: str) -> str:
+    """The plan of the import's participant lookup for a batch (500 ids) on the imported table."""
+    engine = make_engine(url)
+    statement = intake.participant_lookup(PROGRAMME, [f"IP{n}" for n in range(0, 1000, 2)])
+    sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.exec_driver_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql)
+            ).all()
+    finally:
+        await engine.dispose()
+    return "\n".join(str(row[-1]) if sqlite else str(row[0]) for row in rows)
 
 
 def _last_line(text: str) -> str:

@@ -8,13 +8,18 @@ Values are read as people type them: `Familj`, `Nyanländ`, `Arabiska`, `SMS`, `
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from charset_normalizer import from_bytes
 
@@ -26,6 +31,8 @@ MAX_FILE = 4 * 1024 * 1024
 # process-wide, and nothing else here reads CSV that needs more
 MAX_FIELD = 10_000
 csv.field_size_limit(MAX_FIELD)
+_XLSX = b"PK\x03\x04"  # a zip file's first bytes, as every .xlsx is
+_CHUNK = 1024 * 1024
 
 # Words a coordinator may write for each code, lower case. Language names come from each
 # language's data file (its names in Swedish, English and itself, and its aliases).
@@ -116,15 +123,42 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data, cp_isolation=["cp1252", "latin_1", "utf_16", "iso8859_15"]).best()
-    if best is None:
-        raise FileProblem("file", RowProblem.NOT_TEXT)
-    # Windows-1252 is Latin-1 plus the curly quotes and € Excel writes; prefer it for either
-    encoding = "cp1252" if best.encoding in ("latin_1", "iso8859_15") else best.encoding
+    encoding = _detected(data)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def _detected(sample: bytes) -> str:
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "utf_16", "iso8859_15"]).best()
+    if best is None:
+        raise FileProblem("file", RowProblem.NOT_TEXT)
+    # Windows-1252 is Latin-1 plus the curly quotes and € Excel writes; prefer it for either
+    return "cp1252" if best.encoding in ("latin_1", "iso8859_15") else best.encoding
+
+
+def _decodes(file: BinaryIO, encoding: str) -> bool:
+    """Whether the whole file decodes, read a chunk at a time (memory stays the chunk's)."""
+    file.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        while chunk := file.read(_CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _file_encoding(file: BinaryIO) -> str:
+    """`decode`'s choice for a file read from disk: the detector sees the first MAX_FILE bytes
+    (the whole of any file the upload takes, so both read a file alike)."""
+    if _decodes(file, "utf-8"):
+        return "utf-8-sig"
+    file.seek(0)
+    encoding = _detected(file.read(MAX_FILE))
+    return encoding if _decodes(file, encoding) else "latin-1"
 
 
 def _cell(value: object) -> str:
@@ -148,67 +182,124 @@ def _header(names: Iterable[str], where: str = "line 1") -> list[str]:
     return header
 
 
-def read_csv_table(data: bytes) -> Table:
-    text = decode(data)
-    first = text.split("\n", 1)[0]
+# one line of a file as it is read: where it is, and its values by column or why it has none
+Item = tuple[str, dict[str, str] | RowProblem]
+
+
+@dataclass
+class Stream:
+    """A file's header and its lines, read one at a time: memory stays one line's, however long
+    the file. `items` raises FileProblem when a line cannot be read at all."""
+
+    header: list[str]
+    items: Iterator[Item]
+
+
+def _csv_stream(text: TextIO) -> Stream:
+    first = text.readline()
     # Swedish Excel separates with ';' because ',' is the decimal mark
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    records: list[tuple[str, dict[str, str]]] = []
-    problems: list[tuple[str, RowProblem]] = []
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            # a cell past MAX_FIELD (a quote never closed makes one): nothing after it is sure
+    reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
+    try:
+        names = next(reader, [])
+    except csv.Error as exc:
+        raise _csv_problem(reader.line_num, exc) from None
+    header = _header(v.strip().lower() for v in names)
+
+    def items() -> Iterator[Item]:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _csv_problem(reader.line_num, exc) from None
             where = f"line {reader.line_num}"
-            if "field larger" in str(exc):
-                raise FileProblem(where, RowProblem.CELL_TOO_LONG, limit=str(MAX_FIELD)) from None
-            raise FileProblem(where, RowProblem.NOT_CSV, detail=str(exc)) from None
-        if header is None:
-            header = _header(v.strip().lower() for v in values)
-            continue
-        where = f"line {reader.line_num}"
-        if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
-            problems.append((where, RowProblem.TOO_MANY_FIELDS))
-            continue
-        records.append((where, dict(zip(header, (v.strip() for v in values), strict=False))))
-    return Table(header or [], records, problems)
+            if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
+                yield where, RowProblem.TOO_MANY_FIELDS
+                continue
+            yield where, dict(zip(header, (v.strip() for v in values), strict=False))
+
+    return Stream(header, items())
 
 
-def read_xlsx_table(data: bytes) -> Table:
+def _csv_problem(line: int, exc: csv.Error) -> FileProblem:
+    # a cell past MAX_FIELD (a quote never closed makes one): nothing after it is sure
+    if "field larger" in str(exc):
+        return FileProblem(f"line {line}", RowProblem.CELL_TOO_LONG, limit=str(MAX_FIELD))
+    return FileProblem(f"line {line}", RowProblem.NOT_CSV, detail=str(exc))
+
+
+def _xlsx_stream(source: BinaryIO | Path) -> Stream:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # read_only: openpyxl parses the sheet as it goes instead of building it in memory
+        book = load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise FileProblem("file", RowProblem.NOT_XLSX) from None
-    sheet = book.worksheets[0]
-    header: list[str] | None = None
+    rows = enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)
+    header: list[str] = []
+    for number, row in rows:
+        names = [_cell(v).lower() for v in row]
+        while names and not names[-1]:
+            names.pop()
+        header = _header(names, f"row {number}")
+        break
+
+    def items() -> Iterator[Item]:
+        try:
+            for number, row in rows:
+                yield f"row {number}", dict(zip(header, (_cell(v) for v in row), strict=False))
+        finally:
+            book.close()
+
+    return Stream(header, items())
+
+
+def _table(stream: Stream) -> Table:
     records: list[tuple[str, dict[str, str]]] = []
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-        values = [_cell(v) for v in row]
-        if header is None:
-            names = [v.lower() for v in values]
-            while names and not names[-1]:
-                names.pop()
-            header = _header(names, f"row {number}")
-            continue
-        records.append((f"row {number}", dict(zip(header, values, strict=False))))
-    book.close()
-    return Table(header or [], records)
+    problems: list[tuple[str, RowProblem]] = []
+    for where, item in stream.items:
+        # a RowProblem is a str too: tell the two apart by the record
+        if isinstance(item, dict):
+            records.append((where, item))
+        else:
+            problems.append((where, item))
+    return Table(stream.header, records, problems)
+
+
+def read_csv_table(data: bytes) -> Table:
+    return _table(_csv_stream(io.StringIO(decode(data), newline="")))
+
+
+def read_xlsx_table(data: bytes) -> Table:
+    return _table(_xlsx_stream(io.BytesIO(data)))
 
 
 def read_table(data: bytes) -> Table:
     """A CSV or .xlsx file (told apart by its first bytes, not its name) as a table."""
     if len(data) > MAX_FILE:
         raise FileProblem("file", RowProblem.FILE_TOO_LARGE, limit=str(MAX_FILE // (1024 * 1024)))
-    if data[:4] == b"PK\x03\x04":
+    if data[:4] == _XLSX:
         return read_xlsx_table(data)
     return read_csv_table(data)
+
+
+@contextmanager
+def open_table(path: Path) -> Iterator[Stream]:
+    """A CSV or .xlsx file on disk, streamed: for the command line, where files of a national
+    programme run to hundreds of thousands of rows. No MAX_FILE here (memory does not grow with
+    the file); MAX_FIELD still holds. Raises OSError when the file cannot be read."""
+    with path.open("rb") as file:
+        if file.read(4) == _XLSX:
+            file.seek(0)
+            yield _xlsx_stream(file)
+            return
+        encoding = _file_encoding(file)
+        file.seek(0)
+        with io.TextIOWrapper(file, encoding=encoding, newline="") as text:
+            yield _csv_stream(text)
 
 
 def template_xlsx(columns: tuple[str, ...], example: list[list[object]]) -> bytes:

@@ -15,7 +15,7 @@ from fikafollow.app import App
 from fikafollow.commands.options import Subcommands, add_programme, parse_now
 from fikafollow.errors import UsageError
 from store import intake
-from store.models import Programme
+from store.checked_rows import CheckedRows
 
 
 def register(sub: Subcommands) -> None:
@@ -41,33 +41,31 @@ def register(sub: Subcommands) -> None:
 
 async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
     now = parse_now(args.now, app.settings)
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     if args.max_age_days < 0:
         raise UsageError("--max-age-days must be 0 or more")
-    rows, errors = intake.read_file(data, app.settings.default_region)
-    if not errors:
-        today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
-        errors = intake.check_dates(rows, today, args.max_age_days, args.accept_old)
-    if errors:
-        sys.stderr.write(f"{args.file}: {len(errors)} problem(s), nothing was imported:\n")
-        for error in errors:
-            sys.stderr.write(f"  {error}\n")
-        return 1
-    await app.start()
-    programme = await app.programme(args.programme, now)
-    async with app.sessions() as session:
-        programme = await session.get_one(Programme, programme.id)
-        result = await intake.apply(session, programme, rows, now, app.book.days())
-        if args.dry_run:
-            await session.rollback()
-        else:
-            await session.commit()
+    # every row checked first (nothing is written if any row is bad), the good ones kept aside
+    # in a private temporary database, then written in committed batches (store.intake)
+    with CheckedRows() as checked:
+        try:
+            errors = intake.check_path(args.file, app.settings.default_region, checked)
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        if not errors:
+            today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
+            errors = intake.check_dates(checked.rows(), today, args.max_age_days, args.accept_old)
+        if errors:
+            sys.stderr.write(f"{args.file}: {len(errors)} problem(s), nothing was imported:\n")
+            for error in errors:
+                sys.stderr.write(f"  {error}\n")
+            return 1
+        await app.start()
+        programme = await app.programme(args.programme, now)
+        result = await intake.apply_in_batches(
+            app.sessions, programme.id, checked, now, app.book.days(), commit=not args.dry_run
+        )
     verb = "would change" if args.dry_run else "changed"
     out.write(
-        f"{len(rows)} rows checked; {verb}: "
+        f"{checked.count} rows checked; {verb}: "
         f"{result.matches_created} new and {result.matches_changed} changed matches, "
         f"{result.participants_created} new and {result.participants_changed} changed "
         f"participants, {result.followups_created} new and {result.followups_moved} moved "

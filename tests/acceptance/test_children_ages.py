@@ -105,3 +105,21 @@ def test_bad_children_ages_are_row_errors_naming_the_line_and_nothing_is_written
     assert "line 5: children_ages must be whole years from 0 to 17" in err
     assert "sju" not in err  # a file's values are not echoed back
     assert query(env, "SELECT count(*) FROM participant") == [(0,)]
+
+
+def test_a_file_without_the_column_keeps_the_stored_ages_and_an_empty_cell_clears_them(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the streamed command-line import and its batched writer (COPY on PostgreSQL)
+    ages = "SELECT external_id, children_ages FROM participant WHERE external_id IN ('P1', 'P3')"
+    assert main(["import", str(write(tmp_path / "m.csv", MATCHES)), "--now", IMPORTED]) == 0
+    assert sorted(query(env, ages)) == [("P1", "3,7"), ("P3", "")]
+    without = "\n".join(line.rsplit(",", 1)[0] for line in MATCHES.splitlines()) + "\n"
+    capsys.readouterr()
+    assert main(["import", str(write(tmp_path / "no_ages.csv", without)), "--now", IMPORTED]) == 0
+    assert "0 new and 0 changed participants" in capsys.readouterr().out
+    assert sorted(query(env, ages)) == [("P1", "3,7"), ("P3", "")]
+    cleared = MATCHES.replace(",3;7\n", ",\n")
+    assert main(["import", str(write(tmp_path / "cleared.csv", cleared)), "--now", IMPORTED]) == 0
+    assert "0 new and 1 changed participants" in capsys.readouterr().out
+    assert sorted(query(env, ages)) == [("P1", ""), ("P3", "")]

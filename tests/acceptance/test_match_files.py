@@ -11,7 +11,9 @@ from openpyxl import Workbook
 
 from fikafollow.commands import main
 from store import intake
+from store.checked_rows import CheckedRows
 from store.match_files import parse_date, template_xlsx
+from store.vocabulary import RowProblem
 from tests.support.dbstate import query
 
 HEADER = (
@@ -152,3 +154,99 @@ def test_import_command_takes_an_xlsx(
     path.write_bytes(template_xlsx(intake.COLUMNS, intake.EXAMPLE_ROWS))
     assert main(["import", str(path), "--now", "2026-05-10T12:00+02:00"]) == 0
     assert query(db_url, "SELECT count(*) FROM participant") == [(2,)]
+
+
+MIXED = [
+    SWEDISH_WORDS.encode("cp1252"),
+    SWEDISH_WORDS.encode("utf-8-sig"),
+    SWEDISH_WORDS.encode("utf-16"),
+    SWEDISH_WORDS.replace("M2;2026/05/05", "M2;2026/05/06", 1).encode("latin-1"),
+    (SWEDISH_WORDS + "M3;4/5/2026;Individ;P5;Amina;ny;sv;sms;12;;\r\n").encode("utf-8"),
+    (SWEDISH_WORDS + 'M4;"never closed' + "x" * 20_000 + "\r\n").encode("utf-8"),
+    b"",
+    HEADER.encode() + b"\r\n",
+]
+
+
+@pytest.mark.parametrize("data", MIXED, ids=range(len(MIXED)))
+def test_the_command_lines_streamed_reader_reads_a_file_as_the_upload_does(
+    data: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "matches.csv"
+    path.write_bytes(data)
+    rows, expected = intake.read_file(data, "SE")
+    with CheckedRows() as checked:
+        errors = intake.check_path(path, "SE", checked)
+        # the same errors in the same order; the rows too (a bad file writes none of them)
+        assert errors == expected
+        assert expected or list(checked.rows()) == rows
+
+
+def test_the_streamed_reader_reads_an_xlsx_as_the_upload_does(tmp_path: Path) -> None:
+    data = template_xlsx(intake.COLUMNS, intake.EXAMPLE_ROWS)
+    path = tmp_path / "matchningar.xlsx"
+    path.write_bytes(data)
+    with CheckedRows() as checked:
+        errors = intake.check_path(path, "SE", checked)
+        assert (list(checked.rows()), errors) == intake.read_file(data, "SE")
+    assert errors == [] and checked.count == 2
+
+
+def test_the_rules_across_rows_name_each_row_that_breaks_one() -> None:
+    lines = [
+        ",".join(intake.COLUMNS),
+        "M1,2026-05-04,individual,P1,Amina,newcomer,ar,sms,+46701740605,,woman",
+        "M1,2026-05-04,individual,P2,Erik,established,sv,email,,erik@example.org,man",
+        "M2,2026-05-05,family,P1,Amina B,newcomer,ar,sms,+46701740605,,woman",
+        "M2,2026-05-06,individual,P3,Dawit,newcomer,ti,email,,dawit@example.org,",
+        "M1,2026-05-04,individual,P2,Erik,established,sv,email,,erik@example.org,man",
+        "M3,2026-05-04,individual,P4,Leila,newcomer,fa,sms,12,,woman",
+        "M4,2026-05-04,individual,P5,Sara,newcomer,fa,sms,+46701740606,,woman",
+        "M5,2026-05-04,individual,P6,Sam,newcomer,fa,sms,+46701740607,,",
+        "M5,2026-05-04,individual,P7,Kim,newcomer,fa,xx,+46701740608,,",
+        "M5,2026-05-04,individual,P6,Sam,newcomer,fa,sms,+46701740607,,",
+    ]
+    rows, errors = intake.read_file("\n".join(lines).encode(), "SE")
+    assert len(rows) == 8
+    assert [str(e) for e in errors] == [
+        "line 4: participant P1 has other details at line 2",
+        "line 5: match M2 has another date or kind at line 4",
+        "line 6: participant P2 is twice in M1",
+        "line 7: phone is not a valid number (check the digits and the country code)",
+        "line 7: match M3 has only one participant",
+        "line 8: match M4 has only one participant",
+        "line 10: channel 'xx' is not one of telegram, sms, email",
+        "line 11: participant P6 is twice in M5",
+    ]
+    # each one structured: a code the web app words in the coordinator's language
+    assert [e.code for e in errors] == [
+        RowProblem.PERSON_DIFFERS,
+        RowProblem.MATCH_DIFFERS,
+        RowProblem.PERSON_TWICE,
+        RowProblem.PHONE_INVALID,
+        RowProblem.MATCH_TOO_SMALL,
+        RowProblem.MATCH_TOO_SMALL,
+        RowProblem.NOT_ONE_OF,
+        RowProblem.PERSON_TWICE,
+    ]
+    assert dict(errors[0].params) == {"participant": "P1", "at": "line 2"}
+
+
+def test_the_streamed_reader_reads_the_aliased_ages_column_and_codes_its_lines(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        ",".join(intake.COLUMNS) + ",barnens åldrar",
+        "M1,2026-05-04,family,P1,Amina,newcomer,ar,sms,+46701740605,,woman,7 och 3",
+        "M1,2026-05-04,family,P2,Erik,established,sv,email,,erik@example.org,man,",
+        "M2,2026-05-04,family,P3,Dawit,newcomer,ti,sms,+46701740606,,,3,7",
+    ]
+    path = tmp_path / "matches.csv"
+    path.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    with CheckedRows() as checked:
+        assert intake.check_path(path, "SE", checked) == []
+        assert [row.children_ages for row in checked.rows()] == ["3,7", ""]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with CheckedRows() as checked:
+        errors = intake.check_path(path, "SE", checked)
+    assert [(e.where, e.code) for e in errors] == [("line 4", RowProblem.TOO_MANY_FIELDS)]
