@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +34,14 @@ Work = Callable[[AsyncSession], Awaitable[Any]]
 # a group is bounded so that one transaction (and the write lock on SQLite) is held briefly and
 # a failed commit has a bounded number of units to run again
 MAX_GROUP = 64
+# groups open at once on PostgreSQL: a few, so one group's round trips overlap another's commit,
+# well inside the engine's pool (5 + 10) that the passes and pages share
+POSTGRES_WRITERS = 4
+
+
+def inbound_writers(engine: AsyncEngine) -> int:
+    """One writer on SQLite (it has one anyway, and one connection per process), a few else."""
+    return 1 if engine.dialect.name == "sqlite" else POSTGRES_WRITERS
 
 
 @dataclass
@@ -102,6 +110,9 @@ class GroupCommit:
                         outcomes.append((unit, None, exc))
                     else:
                         outcomes.append((unit, result, None))
+                    # each unit starts from the database, as in a session of its own: nothing
+                    # another unit loaded, changed or had rolled back lingers in the identity map
+                    session.expunge_all()
         except Exception:
             log.warning("group commit of %s units failed; each runs again alone", len(group))
             for unit in group:
