@@ -84,16 +84,24 @@ class GroupCommit:
         return await asyncio.shield(future)
 
     async def _write(self) -> None:
-        while self._queue:
-            group = [self._queue.popleft() for _ in range(min(self.max_group, len(self._queue)))]
-            try:
-                await self._commit_group(group)
-            except Exception:
-                # nothing is lost: every unit still unanswered is answered by its own try
-                log.exception("group commit: a group failed outside any one unit")
-                for unit in group:
-                    if not unit.future.done():
-                        await self._alone(unit)
+        try:
+            while self._queue:
+                count = min(self.max_group, len(self._queue))
+                group = [self._queue.popleft() for _ in range(count)]
+                try:
+                    await self._commit_group(group)
+                except Exception:
+                    # nothing is lost: every unit still unanswered is answered by its own try
+                    log.exception("group commit: a group failed outside any one unit")
+                    for unit in group:
+                        if not unit.future.done():
+                            await self._alone(unit)
+        finally:
+            # at once, not in a done-callback: a unit queued between this writer's last look
+            # at the queue and the callback would find every writer busy and wait forever
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.discard(task)
 
     async def _commit_group(self, group: list[_Unit]) -> None:
         if len(group) == 1:
