@@ -212,3 +212,32 @@ async def test_a_failed_group_commit_runs_each_member_again_alone(app: App) -> N
     # the group's commit failed, so every member committed on its own, each once
     assert (commits.groups, commits.units) == (6, 6)
     assert await _stored_sids(app) == sorted([*(f"SMgroup{n}" for n in range(5)), "SMgroup99"])
+
+
+async def test_units_arriving_during_a_commit_form_the_next_group(app: App) -> None:
+    commits = GroupCommit(app.sessions)
+    later: list[asyncio.Task[int]] = []
+
+    def add(n: int) -> Any:
+        async def work(session: AsyncSession) -> int:
+            session.add(_event(n))
+            await session.flush()
+            return n
+
+        return work
+
+    async def first(session: AsyncSession) -> int:
+        # four requests come in while this one's transaction is open
+        later.extend(asyncio.create_task(commits.run(add(n))) for n in range(1, 5))
+        session.add(_event(0))
+        await session.flush()
+        return 0
+
+    assert await commits.run(first) == 0
+    assert await asyncio.gather(*later) == [1, 2, 3, 4]
+    # the lone first one was not kept waiting for company; the four then went together
+    assert (commits.groups, commits.units) == (2, 5)
+    # and a writer that has gone idle is replaced by the next request
+    assert await commits.run(add(5)) == 5
+    assert (commits.groups, commits.units) == (3, 6)
+    assert await _stored_sids(app) == sorted(f"SMgroup{n}" for n in range(6))
