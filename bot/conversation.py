@@ -213,9 +213,10 @@ class Conversation:
             # who is behind the address and what they answer, before the event is stored: it is
             # then stored with what is known (a stranger's outcome; the sender and follow-up)
             # in its one insert, not inserted and then updated
-            candidates = await participants.at_address(session, message.channel, message.sender)
+            candidates, followup = await participants.at_address_answering(
+                session, message.channel, message.sender
+            )
             if candidates:
-                followup = await followups.latest_open(session, [p.id for p in candidates])
                 sender_id = followup.participant_id if followup is not None else candidates[0].id
                 if followup is not None and not _opts(message):
                     answers_id = followup.id
