@@ -131,10 +131,14 @@ class GroupCommit:
         for unit, result, error in outcomes:
             if unit.future.done():
                 continue
-            if error is not None:
-                unit.future.set_exception(error)
-            else:
+            if error is None:
                 unit.future.set_result(result)
+            elif _lost_a_race(error):
+                # another group held rows this unit needed (PostgreSQL broke the deadlock by
+                # failing it): that is the grouping's doing, not the request's, so it runs again
+                await self._alone(unit)
+            else:
+                unit.future.set_exception(error)
 
     async def _alone(self, unit: _Unit) -> None:
         try:
@@ -148,3 +152,18 @@ class GroupCommit:
         self.units += 1
         if not unit.future.done():
             unit.future.set_result(result)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race
+_RACE_SQLSTATES = ("40P01", "40001")
+
+
+def _lost_a_race(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):  # a cause chain is short; never loop on a cyclic one
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in _RACE_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False

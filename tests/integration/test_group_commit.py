@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -241,3 +241,37 @@ async def test_units_arriving_during_a_commit_form_the_next_group(app: App) -> N
     assert await commits.run(add(5)) == 5
     assert (commits.groups, commits.units) == (3, 6)
     assert await _stored_sids(app) == sorted(f"SMgroup{n}" for n in range(6))
+
+
+async def test_a_member_that_loses_a_deadlock_to_another_group_runs_again(app: App) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: two groups never hold rows at once")
+    async with app.sessions.begin() as session:
+        session.add_all([_event(1, "SMx"), _event(2, "SMy")])
+    first, second = GroupCommit(app.sessions), GroupCommit(app.sessions)
+    a_holds_x, b_holds_y = asyncio.Event(), asyncio.Event()
+
+    def write(sid: str, text: str, wait: asyncio.Event | None, then: asyncio.Event | None) -> Any:
+        async def work(session: AsyncSession) -> str:
+            if wait is not None:
+                await wait.wait()
+            await session.execute(
+                update(InboxEvent).where(InboxEvent.provider_id == sid).values(text=text)
+            )
+            if then is not None:
+                then.set()
+            return f"{text} {sid}"
+
+        return work
+
+    # group one takes x then wants y; group two takes y then wants x: PostgreSQL fails one
+    results = await asyncio.gather(
+        first.run(write("SMx", "one", None, a_holds_x)),
+        first.run(write("SMy", "one", b_holds_y, None)),
+        second.run(write("SMy", "two", a_holds_x, b_holds_y)),
+        second.run(write("SMx", "two", None, None)),
+    )
+    assert results == ["one SMx", "one SMy", "two SMy", "two SMx"]
+    # two groups and the loser run again alone; every write is there
+    assert first.groups + second.groups == 3
+    assert first.units + second.units == 4
