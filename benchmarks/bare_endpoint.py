@@ -1,6 +1,7 @@
 """The ceiling of figure 3: a bare Starlette endpoint that parses the same Twilio form and
 answers the same empty TwiML, on uvicorn started the way `serve` starts it (`Server.serve()`
-inside `asyncio.run`). Run: `python -m benchmarks.bare_endpoint PORT`."""
+on the event loop `fikafollow serve` runs on: uvloop where installed). Run:
+`python -m benchmarks.bare_endpoint PORT`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+
+from fikafollow.commands.serve import fast_loop
 
 
 async def sms(request: Request) -> Response:
@@ -35,7 +38,8 @@ def main() -> None:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    with asyncio.Runner(loop_factory=fast_loop) as runner:
+        runner.run(uvicorn.Server(config).serve())
 
 
 if __name__ == "__main__":

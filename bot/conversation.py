@@ -268,6 +268,22 @@ class Conversation:
         `followup_id` is given when the channel already knows which follow-up the message
         answers (an e-mail reply's signed address or In-Reply-To); else the sender's address
         decides."""
+        candidates: Sequence[Participant] = ()
+        followup: FollowUp | None = None
+        sender_id: int | None = None
+        answers_id: int | None = None
+        if followup_id is None:
+            # who is behind the address and what they answer, before the event is stored: it is
+            # then stored with what is known (a stranger's outcome; the sender and follow-up)
+            # in its one insert, not inserted and then updated
+            candidates, followup = await participants.at_address_answering(
+                session, message.channel, message.sender
+            )
+            if candidates:
+                sender_id = followup.participant_id if followup is not None else candidates[0].id
+                if followup is not None and not _opts(message):
+                    answers_id = followup.id
+        stranger = followup_id is None and not candidates
         event = await inbox.record(
             session,
             channel=message.channel,
@@ -280,13 +296,18 @@ class Conversation:
                 "photo_types": list(message.photo_types),
             },
             now=now,
+            outcome=InboxOutcome.UNKNOWN_SENDER if stranger else None,
+            participant_id=sender_id,
+            followup_id=answers_id,
         )
         if event is None:
             return InboxOutcome.DUPLICATE
         if followup_id is not None:
             outcome = await self._act_on_followup(session, event, message, followup_id, now)
+        elif stranger:
+            outcome = InboxOutcome.UNKNOWN_SENDER
         else:
-            outcome = await self._act(session, event, message, now)
+            outcome = await self._act(session, event, message, candidates, followup, now)
         event.outcome = outcome
         if outcome in NOTE_OUTCOMES and event.text.strip():
             # nothing a participant says is lost: words that became no answer are kept to read
@@ -299,19 +320,21 @@ class Conversation:
         return outcome
 
     async def _act(
-        self, session: AsyncSession, event: InboxEvent, message: InboundMessage, now: datetime
+        self,
+        session: AsyncSession,
+        event: InboxEvent,
+        message: InboundMessage,
+        candidates: Sequence[Participant],
+        followup: FollowUp | None,
+        now: datetime,
     ) -> InboxOutcome:
-        candidates = await participants.at_address(session, message.channel, message.sender)
-        if not candidates:
-            return InboxOutcome.UNKNOWN_SENDER
-        followup = await followups.latest_open(session, [p.id for p in candidates])
+        """Act on a message from `candidates` (not empty), answering `followup` if open."""
         if followup is None:
             participant = candidates[0]
         else:
             participant = next(p for p in candidates if p.id == followup.participant_id)
         event.participant_id = participant.id
-        plain = message.button_value is None and not message.photos
-        if plain and (is_stop(message.text) or is_start(message.text)):
+        if _opts(message):
             stop = is_stop(message.text)
             await self._opt(session, participant, candidates, stop, message, followup, now)
             return InboxOutcome.OPTED_OUT if stop else InboxOutcome.OPTED_IN
@@ -359,8 +382,7 @@ class Conversation:
         # what we say back goes to the address we know, not to wherever the reply came from
         if message.channel == "email" and participant.email:
             message = replace(message, sender=participant.email)
-        plain = message.button_value is None and not message.photos
-        if plain and (is_stop(message.text) or is_start(message.text)):
+        if _opts(message):
             stop = is_stop(message.text)
             # everyone on the address the reply names: a family may share one mailbox
             sharing = (
@@ -890,3 +912,9 @@ class Conversation:
         if followup is not None:
             headers["reply_token"] = self.links.signer.reply_token(followup.id)
         return headers
+
+
+def _opts(message: InboundMessage) -> bool:
+    """Whether the message opts out or back in (STOP, START), rather than answering."""
+    plain = message.button_value is None and not message.photos
+    return plain and (is_stop(message.text) or is_start(message.text))

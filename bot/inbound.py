@@ -1,9 +1,11 @@
-"""The one way in from the channels: each call is one transaction that hands to the conversation.
+"""The one way in from the channels: each call is one unit of work that hands to the conversation.
 
 A channel's receive side reads its provider's wire format and calls `ConversationInbound` (the
 `Inbound` interface of `bot/channels/base.py`); it runs no SQL and never sees the conversation.
 Here the events are stored (once, by the provider's id), the store is asked what the channel
-needs to know, and the conversation acts, all in the transaction of that one call.
+needs to know, and the conversation acts, all in one unit of work: its own SAVEPOINT in a
+transaction that concurrent calls share (`store/group_commit.py`), and each call returns only
+once that transaction has committed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.conversation import Conversation
 from bot.reach import address_for
 from messages.render import LANGUAGES, Catalogue
 from store import inbox, outbox, telegram_links
+from store.group_commit import GroupCommit
 from store.models import Participant
 from store.vocabulary import InboxOutcome
 
@@ -32,8 +35,10 @@ class ConversationInbound:
         conversation: Conversation,
         catalogue: Catalogue,
         programme_name: str,
+        commits: GroupCommit | None = None,
     ) -> None:
         self.sessions = sessions
+        self.commits = commits if commits is not None else GroupCommit(sessions)
         self.conversation = conversation
         self.catalogue = catalogue
         self.programme_name = programme_name
@@ -41,7 +46,7 @@ class ConversationInbound:
     async def receive(
         self, message: InboundMessage, now: datetime, *, followup_id: int | None = None
     ) -> str:
-        async with self.sessions.begin() as session:
+        async def work(session: AsyncSession) -> str:
             outcome = await self.conversation.receive(
                 session, message, now, followup_id=followup_id
             )
@@ -49,10 +54,12 @@ class ConversationInbound:
                 # whoever blocked the bot and now starts it again can be reached there again,
                 # everyone behind that chat
                 await telegram_links.reopen_chat(session, message.sender)
-        return outcome
+            return outcome
+
+        return await self.commits.run(work)
 
     async def delivery_report(self, report: DeliveryReport, now: datetime) -> str:
-        async with self.sessions.begin() as session:
+        async def work(session: AsyncSession) -> str:
             row = await outbox.by_provider_id(session, report.channel, report.provider_id)
             if row is None:
                 log.info("delivery report for a message not in the outbox")
@@ -65,7 +72,9 @@ class ConversationInbound:
             # in the same transaction as the record (once, however many reports say so)
             outcome = await self.conversation.failed_for_good(session, row, report.permanent, now)
             log.info("outbox %s undeliverable (%s): %s", row.id, report.error, outcome)
-        return outcome
+            return outcome
+
+        return await self.commits.run(work)
 
     async def bounce(self, bounce: Bounce, now: datetime) -> str:
         async with self.sessions.begin() as session:
@@ -111,7 +120,7 @@ class ConversationInbound:
         return event.outcome
 
     async def link(self, message: InboundMessage, token: str, now: datetime) -> str:
-        async with self.sessions.begin() as session:
+        async def work(session: AsyncSession) -> tuple[int, str]:
             event = await inbox.record(
                 session,
                 channel=message.channel,
@@ -122,7 +131,7 @@ class ConversationInbound:
                 now=now,
             )
             if event is None:
-                return "duplicate"
+                return 0, "duplicate"
             participant = await telegram_links.redeem(session, token, now)
             if participant is None:
                 event.outcome = "link_unknown"
@@ -131,8 +140,12 @@ class ConversationInbound:
                 event.participant_id = participant.id
                 event.outcome = "linked"
                 await self.conversation.linked(session, participant, message.sender, now)
-        log.info("inbound %s event %s: %s", message.channel, event.id, event.outcome)
-        return event.outcome
+            return event.id, event.outcome
+
+        event_id, outcome = await self.commits.run(work)
+        if outcome != "duplicate":
+            log.info("inbound %s event %s: %s", message.channel, event_id, outcome)
+        return outcome
 
     async def seen(self, channel: str, provider_id: str) -> bool:
         async with self.sessions() as session:

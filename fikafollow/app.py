@@ -30,6 +30,7 @@ from scheduler.rate_limit import UNSHARED_RATE, Bucket, SharedBucket, TokenBucke
 from scheduler.sender import DrainResult, RetryPolicy, Sender
 from store import leader, programmes, rate_slots
 from store.database import make_engine, make_sessionmaker
+from store.group_commit import GroupCommit, inbound_writers
 from store.media import media_storage
 from store.migrate import ensure_schema
 from store.models import Programme
@@ -96,7 +97,11 @@ class App:
         self.links = configured_links(settings)
         self.conversation.links = self.links
         self.inbound = ConversationInbound(
-            self.sessions, self.conversation, self.catalogue, settings.programme_name
+            self.sessions,
+            self.conversation,
+            self.catalogue,
+            settings.programme_name,
+            GroupCommit(self.sessions, writers=inbound_writers(self.engine)),
         )
         self.setups: dict[str, ChannelSetup] = {}
         if channels is None:

@@ -21,8 +21,12 @@ async def record(
     text: str,
     payload: dict[str, Any],
     now: datetime,
+    outcome: str | None = None,
+    participant_id: int | None = None,
+    followup_id: int | None = None,
 ) -> InboxEvent | None:
-    """Store the event; None when it was stored before (a retried webhook changes nothing)."""
+    """Store the event; None when it was stored before (a retried webhook changes nothing).
+    `outcome`, `participant_id` and `followup_id` when they are known before acting."""
     values = {
         "channel": channel,
         "provider_id": provider_id,
@@ -30,6 +34,9 @@ async def record(
         "text": text,
         "payload": payload,
         "received_at": now,
+        "outcome": outcome,
+        "participant_id": participant_id,
+        "followup_id": followup_id,
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from store.models import FollowUp, Match, MatchMember, Participant
-from store.vocabulary import FollowUpStatus
+from store.vocabulary import OPEN_FOLLOWUP, FollowUpStatus
 
 # the column that holds a participant's address on each channel
-_ADDRESS = {
+_ADDRESS: dict[str, InstrumentedAttribute[str | None]] = {
     "telegram": Participant.telegram_chat_id,
     "sms": Participant.phone,
     "email": Participant.email,
 }
 
 
+def _address_column(channel: str) -> InstrumentedAttribute[str | None] | None:
+    return _ADDRESS.get(channel)
+
+
 async def at_address(session: AsyncSession, channel: str, address: str) -> Sequence[Participant]:
     """Everyone reached at this address on this channel (a shared phone or chat holds several)."""
-    column = _ADDRESS.get(channel)
+    column = _address_column(channel)
     if column is None:
         return ()
     return (await session.scalars(select(Participant).where(column == address))).all()
@@ -76,6 +81,36 @@ def addresses_of(person: Participant) -> dict[str, str]:
         for channel, column in _ADDRESS.items()
         if (value := getattr(person, column.key))
     }
+
+
+async def at_address_answering(
+    session: AsyncSession, channel: str, address: str
+) -> tuple[Sequence[Participant], FollowUp | None]:
+    """Everyone at the address, and the open follow-up a message from there answers (chosen as
+    `followups.latest_open` chooses), in one query: it is on every inbound message's path."""
+    column = _address_column(channel)
+    if column is None:
+        return (), None
+    rows = await session.execute(
+        select(Participant, FollowUp)
+        .outerjoin(
+            FollowUp,
+            and_(FollowUp.participant_id == Participant.id, FollowUp.status.in_(OPEN_FOLLOWUP)),
+        )
+        .where(column == address)
+        # "active" sorts before "done"; people with no open follow-up last; then the one whose
+        # question was delivered last (a reply on a shared phone answers what it follows)
+        .order_by(
+            FollowUp.status.asc().nulls_last(),
+            FollowUp.last_delivered_at.desc().nulls_last(),
+            FollowUp.started_at.desc(),
+            FollowUp.id.desc(),
+            Participant.id,
+        )
+    )
+    found = rows.all()
+    people = list({person.id: person for person, _followup in found}.values())
+    return people, (found[0][1] if found else None)
 
 
 async def partner_names(session: AsyncSession, match_id: int, participant_id: int) -> list[str]:

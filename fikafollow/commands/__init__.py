@@ -144,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cap_driver_loggers()
     try:
-        return asyncio.run(run(args, settings, sys.stdout))
+        # a command may ask for a faster event loop (serve: uvloop); the others run on asyncio's
+        with asyncio.Runner(loop_factory=getattr(args, "loop_factory", None)) as runner:
+            return runner.run(run(args, settings, sys.stdout))
     except CommandError as exc:
         return _fail(str(exc), exc.exit_code)
     except SchemaBehind as exc:

@@ -1,14 +1,16 @@
 """The e-mail channel: multipart mail over SMTP (`send`), replies read from an IMAP mailbox
-(`receive`) with the quoted original and signatures stripped (`quotes`)."""
+(`receive`) with the quoted original and signatures stripped (`quotes`).
+
+aiosmtplib and aioimaplib load only when the channel is set up or one of their names is asked
+for: every command starts faster where e-mail is off (issue 15)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import BackgroundTask, ChannelContext, ChannelSetup
 from bot.channels.email.quotes import strip_quoted
-from bot.channels.email.receive import MailboxReader, PollResult
-from bot.channels.email.send import EmailChannel, plus_address, submit
 from bot.channels.email.settings import (
     SECURITY,
     ImapSettings,
@@ -18,6 +20,8 @@ from bot.channels.email.settings import (
 )
 
 if TYPE_CHECKING:
+    from bot.channels.email.receive import MailboxReader, PollResult
+    from bot.channels.email.send import EmailChannel, plus_address, submit
     from fikafollow.config import Settings
 
 __all__ = [
@@ -37,6 +41,20 @@ __all__ = [
     "submit",
 ]
 NAME = "email"
+# the names whose modules import aiosmtplib or aioimaplib, and where they live
+_LAZY = {
+    "MailboxReader": "receive",
+    "PollResult": "receive",
+    "EmailChannel": "send",
+    "plus_address": "send",
+    "submit": "send",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
 
 
 def mailbox_reader(settings: Settings, context: ChannelContext) -> MailboxReader | None:
@@ -44,6 +62,8 @@ def mailbox_reader(settings: Settings, context: ChannelContext) -> MailboxReader
     imap = imap_settings(settings)
     if imap is None:
         return None
+    from bot.channels.email.receive import MailboxReader
+
     return MailboxReader(imap, context.inbound, context.signer)
 
 
@@ -62,4 +82,8 @@ def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
             await reader.run(context.clock, every)
 
         tasks.append(read_mailbox)
-    return ChannelSetup(EmailChannel(smtp) if smtp is not None else None, tasks=tasks)
+    if smtp is None:
+        return ChannelSetup(None, tasks=tasks)
+    from bot.channels.email.send import EmailChannel
+
+    return ChannelSetup(EmailChannel(smtp), tasks=tasks)

@@ -1,13 +1,15 @@
 """The SMS channel through Twilio: the Messages API adapter (`send`), the signed webhooks for
-inbound SMS/MMS and delivery reports (`receive`), and what a text costs in parts (`segments`)."""
+inbound SMS/MMS and delivery reports (`receive`), and what a text costs in parts (`segments`).
+
+The twilio library (and aiohttp under it) loads only when the channel is set up or one of its
+names is asked for: every command starts faster where SMS is off (issue 15)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import ChannelContext, ChannelSetup
-from bot.channels.sms.receive import TwilioWebhooks
-from bot.channels.sms.send import PERMANENT_CODES, TwilioSmsChannel, classify
 from bot.channels.sms.settings import (
     INBOUND_PATH,
     STATUS_PATH,
@@ -18,6 +20,8 @@ from bot.channels.sms.settings import (
 )
 
 if TYPE_CHECKING:
+    from bot.channels.sms.receive import TwilioWebhooks
+    from bot.channels.sms.send import PERMANENT_CODES, TwilioSmsChannel, classify
     from fikafollow.config import Settings
 
 __all__ = [
@@ -35,6 +39,19 @@ __all__ = [
     "webhook_config",
 ]
 NAME = "sms"
+# the names whose modules import twilio, and where they live
+_LAZY = {
+    "TwilioWebhooks": "receive",
+    "PERMANENT_CODES": "send",
+    "TwilioSmsChannel": "send",
+    "classify": "send",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
 
 
 def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
@@ -42,6 +59,9 @@ def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
     FIKAFOLLOW_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM are set."""
     if not settings.sms_configured:
         return None
+    from bot.channels.sms.receive import TwilioWebhooks
+    from bot.channels.sms.send import TwilioSmsChannel
+
     hooks = webhook_config(settings)
     routes = TwilioWebhooks(hooks, context.inbound, context.clock).routes() if hooks else []
     return ChannelSetup(TwilioSmsChannel(twilio_config(settings)), routes=routes)

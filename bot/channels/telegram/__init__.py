@@ -1,18 +1,23 @@
 """The Telegram channel: the Bot API adapter (`send`), updates by long polling or webhook
-(`updates`, read in `receive`), and the deep links that bind a chat (`links`)."""
+(`updates`, read in `receive`), and the deep links that bind a chat (`links`).
+
+python-telegram-bot (and httpx's HTTP/2 stack under it) loads only when the channel is set up
+or one of its names is asked for: every command starts faster where Telegram is off (issue 15).
+"""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.base import Channel, ChannelContext, ChannelSetup
 from bot.channels.telegram.links import TelegramLinker, deep_link, start_payload
-from bot.channels.telegram.receive import TelegramInbound
-from bot.channels.telegram.send import ChatPacer, TelegramChannel
-from bot.channels.telegram.updates import WEBHOOK_PATH, TelegramUpdates
 
 if TYPE_CHECKING:
+    from bot.channels.telegram.receive import TelegramInbound
+    from bot.channels.telegram.send import ChatPacer, TelegramChannel
+    from bot.channels.telegram.updates import WEBHOOK_PATH, TelegramUpdates
     from fikafollow.config import Settings
 
 __all__ = [
@@ -29,6 +34,20 @@ __all__ = [
     "start_payload",
 ]
 NAME = "telegram"
+# the names whose modules import python-telegram-bot, and where they live
+_LAZY = {
+    "TelegramInbound": "receive",
+    "ChatPacer": "send",
+    "TelegramChannel": "send",
+    "WEBHOOK_PATH": "updates",
+    "TelegramUpdates": "updates",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
 
 
 def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
@@ -36,6 +55,10 @@ def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
     (one lock keeps updates in order); None without FIKAFOLLOW_TELEGRAM_TOKEN."""
     if not settings.telegram_token:
         return None
+    from bot.channels.telegram.receive import TelegramInbound
+    from bot.channels.telegram.send import TelegramChannel
+    from bot.channels.telegram.updates import WEBHOOK_PATH, TelegramUpdates
+
     channel = TelegramChannel(
         settings.telegram_token,
         settings.telegram_api_url,
@@ -56,6 +79,10 @@ def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
 
 def linker(settings: Settings, channel: Channel | None) -> TelegramLinker | None:
     """Deep links for unlinked Telegram participants, when the adapter is Telegram's."""
+    if channel is None:
+        return None  # and python-telegram-bot stays unloaded
+    from bot.channels.telegram.send import TelegramChannel
+
     if not isinstance(channel, TelegramChannel):
         return None
     return TelegramLinker(

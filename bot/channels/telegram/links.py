@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.channels.base import ChannelError
-from bot.channels.telegram.send import TelegramChannel
 from store import telegram_links
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.channels.telegram.send import TelegramChannel
     from store.models import Participant
 
 log = logging.getLogger(__name__)

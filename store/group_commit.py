@@ -1,0 +1,169 @@
+"""Group commit: many concurrent callers' units of work committed together in one transaction.
+
+A webhook must not be answered before what it stored is durable, and one commit per webhook
+caps the inbound rate (on SQLite, one writer, every transaction queues behind the last one).
+So each caller hands its work here and waits: a writer takes every unit queued so far, runs
+each inside its own SAVEPOINT of one transaction, commits once, and only then answers each
+caller with its own result. No waiting is added to collect a group: the units that arrive while
+a group is committing form the next one, so a lone request costs what it did before.
+
+Failures stay with their owner:
+- a unit that raises is rolled back to its savepoint and its caller gets the exception, while
+  the others go on and commit;
+- when the group's commit itself fails (the database went away, a deferred constraint, a
+  serialization failure), nobody has been answered yet: each unit is then run again alone, in a
+  transaction of its own, and its caller gets that outcome. Units must therefore be safe to run
+  again from the start, which they are when all they do is through the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Work = Callable[[AsyncSession], Awaitable[Any]]
+
+# a group is bounded so that one transaction (and the write lock on SQLite) is held briefly and
+# a failed commit has a bounded number of units to run again
+MAX_GROUP = 64
+# groups open at once on PostgreSQL: a few, so one group's round trips overlap another's commit,
+# well inside the engine's pool (5 + 10) that the passes and pages share
+POSTGRES_WRITERS = 4
+
+
+def inbound_writers(engine: AsyncEngine) -> int:
+    """One writer on SQLite (it has one anyway, and one connection per process), a few else."""
+    return 1 if engine.dialect.name == "sqlite" else POSTGRES_WRITERS
+
+
+@dataclass
+class _Unit:
+    work: Work
+    future: asyncio.Future[Any]
+
+
+class GroupCommit:
+    """Runs units of work (`async def work(session) -> result`) in shared transactions.
+
+    `writers` is how many groups may be open at once: 1 on SQLite (one writer anyway); on
+    PostgreSQL a few, so that one group's round trips overlap another's commit."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writers: int = 1,
+        max_group: int = MAX_GROUP,
+    ) -> None:
+        self.sessions = sessions
+        self.writers = max(1, writers)
+        self.max_group = max(1, max_group)
+        self._queue: deque[_Unit] = deque()
+        self._running: set[asyncio.Task[None]] = set()
+        # what the tests read: transactions committed, and the units whose writes they held
+        self.groups = 0
+        self.units = 0
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work`'s result once the transaction that holds its writes has committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Unit(work, future))
+        if len(self._running) < self.writers:
+            task = asyncio.create_task(self._write())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        # shielded: a caller that goes away (a client hanging up) must not cancel the unit in
+        # the middle of a group that others' writes are in
+        return await asyncio.shield(future)
+
+    async def _write(self) -> None:
+        try:
+            while self._queue:
+                count = min(self.max_group, len(self._queue))
+                group = [self._queue.popleft() for _ in range(count)]
+                try:
+                    await self._commit_group(group)
+                except Exception:
+                    # nothing is lost: every unit still unanswered is answered by its own try
+                    log.exception("group commit: a group failed outside any one unit")
+                    for unit in group:
+                        if not unit.future.done():
+                            await self._alone(unit)
+        finally:
+            # at once, not in a done-callback: a unit queued between this writer's last look
+            # at the queue and the callback would find every writer busy and wait forever
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.discard(task)
+
+    async def _commit_group(self, group: list[_Unit]) -> None:
+        if len(group) == 1:
+            await self._alone(group[0])
+            return
+        outcomes: list[tuple[_Unit, Any, BaseException | None]] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                for unit in group:
+                    try:
+                        async with session.begin_nested():
+                            result = await unit.work(session)
+                    except Exception as exc:
+                        outcomes.append((unit, None, exc))
+                    else:
+                        outcomes.append((unit, result, None))
+                    # each unit starts from the database, as in a session of its own: nothing
+                    # another unit loaded, changed or had rolled back lingers in the identity map
+                    session.expunge_all()
+        except Exception:
+            log.warning("group commit of %s units failed; each runs again alone", len(group))
+            for unit in group:
+                await self._alone(unit)
+            return
+        self.groups += 1
+        self.units += sum(1 for _unit, _result, error in outcomes if error is None)
+        for unit, result, error in outcomes:
+            if unit.future.done():
+                continue
+            if error is None:
+                unit.future.set_result(result)
+            elif _lost_a_race(error):
+                # another group held rows this unit needed (PostgreSQL broke the deadlock by
+                # failing it): that is the grouping's doing, not the request's, so it runs again
+                await self._alone(unit)
+            else:
+                unit.future.set_exception(error)
+
+    async def _alone(self, unit: _Unit) -> None:
+        try:
+            async with self.sessions.begin() as session:
+                result = await unit.work(session)
+        except Exception as exc:
+            if not unit.future.done():
+                unit.future.set_exception(exc)
+            return
+        self.groups += 1
+        self.units += 1
+        if not unit.future.done():
+            unit.future.set_result(result)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race
+_RACE_SQLSTATES = ("40P01", "40001")
+
+
+def _lost_a_race(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):  # a cause chain is short; never loop on a cyclic one
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in _RACE_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
