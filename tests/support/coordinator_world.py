@@ -78,7 +78,7 @@ class World:
             followup = await session.scalar(
                 select(FollowUp.id).where(FollowUp.participant_id == person.id)
             )
-            stored = self.app.photos.save(photo_with_gps())
+            stored = await self.app.photos.save(photo_with_gps())
             greeting = Greeting(
                 followup_id=followup,
                 participant_id=person.id,
