@@ -95,6 +95,7 @@ async def one_size(
         if label == "large":
             for plan, text in tick["plans"].items():
                 report.text(f"plan.{kind}.{plan}", text)
+            report.text(f"{name}.tick.slowest", "\n".join(tick.get("slowest", [])))
 
         export = await fikafollow(
             ["export", "answers", "--out", str(work / "answers.csv")], environment, work

@@ -35,6 +35,8 @@ async def probe(now: datetime) -> dict[str, Any]:
     db_seconds = 0.0
     starts: list[float] = []
     seen: dict[str, tuple[str, Any]] = {}
+    # the slowest statements' SQL (never their values): where a tick's database time goes
+    timed: list[tuple[float, str]] = []
     on = False
 
     def before(
@@ -49,8 +51,10 @@ async def probe(now: datetime) -> dict[str, Any]:
         started = starts.pop()
         if not on:
             return
-        db_seconds += time.perf_counter() - started
+        took = time.perf_counter() - started
+        db_seconds += took
         counts["statements"] += 1
+        timed.append((took, " ".join(statement.split())[:160]))
         for name, prefix in WATCHED.items():
             # an executemany (a batch's follow-ups updated at once) has no one plan to show
             claim = statement.lstrip().startswith(CLAIM) and prefix in statement
@@ -91,6 +95,9 @@ async def probe(now: datetime) -> dict[str, Any]:
         "started": result.dispatch.started,
         "sent": result.drain.sent,
         "plans": plans,
+        "slowest": [
+            f"{seconds * 1000:.1f} ms  {sql}" for seconds, sql in sorted(timed, reverse=True)[:5]
+        ],
     }
 
 

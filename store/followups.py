@@ -67,8 +67,10 @@ def _unanswered() -> ColumnElement[bool]:
 
 
 def _reachable() -> ColumnElement[bool]:
-    return FollowUp.participant_id.in_(
-        select(Participant.id).where(Participant.opted_out_at.is_(None))
+    # correlated, so each candidate costs one primary-key lookup: as `IN (SELECT …)` SQLite
+    # first listed every participant not opted out (350 ms a claim at 1,000,000)
+    return exists().where(
+        Participant.id == FollowUp.participant_id, Participant.opted_out_at.is_(None)
     )
 
 
@@ -104,7 +106,9 @@ async def claim_chase(
     ids = picked(
         select(FollowUp.id)
         .where(FollowUp.programme_id == programme.id, _unanswered(), _reachable(), due)
-        .order_by(FollowUp.id)
+        # the longest waiting first, in the order of ix_followup_chase: ordered by id, the
+        # planners walked the programme's index in id order through every follow-up it has
+        .order_by(FollowUp.last_delivered_at, FollowUp.id)
         .limit(limit)
     )
     claimed = (

@@ -180,6 +180,9 @@ class FollowUp(Base):
         UniqueConstraint("match_id", "participant_id", "survey"),
         Index("ix_followup_status_due", "status", "due_at"),
         Index("ix_followup_participant_status", "participant_id", "status"),
+        # the chase claim and the daily cap's count, each run every tick
+        Index("ix_followup_chase", "status", "chase_stage", "last_delivered_at"),
+        Index("ix_followup_programme_started", "programme_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
