@@ -10,7 +10,8 @@ database.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+import importlib
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -230,3 +231,16 @@ class ChannelSetup:
     adapter: Channel | None
     routes: Sequence[BaseRoute] = ()
     tasks: Sequence[BackgroundTask] = ()
+
+
+def lazy_names(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
+    """A channel package's module `__getattr__` (PEP 562): each name in `where` is imported from
+    its submodule when first asked for, so the provider library (twilio, telegram, aiosmtplib)
+    loads only where the channel is used; start-up of every command pays for none of them."""
+
+    def __getattr__(name: str) -> Any:
+        if name not in where:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{package}.{where[name]}"), name)
+
+    return __getattr__

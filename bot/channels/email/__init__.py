@@ -6,10 +6,9 @@ for: every command starts faster where e-mail is off (issue 15)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.channels.base import BackgroundTask, ChannelContext, ChannelSetup
+from bot.channels.base import BackgroundTask, ChannelContext, ChannelSetup, lazy_names
 from bot.channels.email.quotes import strip_quoted
 from bot.channels.email.settings import (
     SECURITY,
@@ -51,10 +50,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 def mailbox_reader(settings: Settings, context: ChannelContext) -> MailboxReader | None:

@@ -6,10 +6,9 @@ names is asked for: every command starts faster where SMS is off (issue 15)."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.channels.base import ChannelContext, ChannelSetup
+from bot.channels.base import ChannelContext, ChannelSetup, lazy_names
 from bot.channels.sms.settings import (
     INBOUND_PATH,
     STATUS_PATH,
@@ -48,10 +47,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:

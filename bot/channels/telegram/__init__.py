@@ -7,11 +7,10 @@ or one of its names is asked for: every command starts faster where Telegram is 
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.channels.base import Channel, ChannelContext, ChannelSetup
+from bot.channels.base import Channel, ChannelContext, ChannelSetup, lazy_names
 from bot.channels.telegram.links import TelegramLinker, deep_link, start_payload
 
 if TYPE_CHECKING:
@@ -44,10 +43,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 def setup(settings: Settings, context: ChannelContext) -> ChannelSetup | None:
