@@ -199,9 +199,10 @@ async def test_sigkill_mid_drain_delays_only_what_was_in_flight(
         last = await start(["tick", "--now", later.isoformat()], env)
         _out, err = await finish(last, within=60)
         assert last.returncode == 0, err.decode()
-        # the 2,700 left take a while on a loaded machine: the bound is generous, the lease is not
+        # the bound: everything delivered within a minute of the restart (6-7 s on a quiet
+        # 2-core machine since the sender sends several in flight; 45-69 s before, when loaded)
         elapsed = loop.time() - restarted
-        assert elapsed < 120, elapsed
+        assert elapsed < 60, elapsed
         print(f"restart delivered {total - at_kill} in {elapsed:.1f} s")
 
     chats = Counter(s.chat_id for s in fake.sent)
