@@ -37,6 +37,7 @@ from store.models import (
 )
 from store.photos import PhotoRejected, PhotoStore, StoredPhoto
 from store.vocabulary import (
+    CHANNELS,
     NOTE_OUTCOMES,
     OPEN_FOLLOWUP,
     PROMPTS,
@@ -117,13 +118,17 @@ class Conversation:
         # a shared address where someone else is being asked names whom a question is for:
         # those already asking there, and everyone this batch asks (started or chased now)
         addresses: dict[str, set[str]] = {}
-        for person in people:
-            for channel, address in participants.addresses_of(person).items():
-                addresses.setdefault(channel, set()).add(address)
+        reached = [
+            (person.id, channel, address)
+            for person in people
+            for channel in CHANNELS
+            if (address := address_for(person, channel))
+        ]
+        for _, channel, address in reached:
+            addresses.setdefault(channel, set()).add(address)
         asked = await participants.asked_at(session, addresses)
-        for person in people:
-            for channel, address in participants.addresses_of(person).items():
-                asked.setdefault((channel, address), set()).add(person.id)
+        for person_id, channel, address in reached:
+            asked.setdefault((channel, address), set()).add(person_id)
         session.info[ASKED_KEY] = asked
         loaded += await participants.matches(session, match_ids)
         members = await participants.members_of_matches(session, match_ids)

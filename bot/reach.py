@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from store.models import Participant
+from store.participants import ADDRESS_COLUMNS
 from store.vocabulary import CHANNELS
 
 
 def address_for(participant: Participant, channel: str) -> str | None:
-    if channel == "telegram":
-        return participant.telegram_chat_id
-    if channel == "sms":
-        return participant.phone
-    if channel == "email":
-        return participant.email
-    return None
+    column = ADDRESS_COLUMNS.get(channel)
+    return None if column is None else getattr(participant, column.key)
 
 
 def ladder(participant: Participant) -> list[tuple[str, str]]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
+from sqlalchemy import ColumnElement, UnaryExpression, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.claims import picked
@@ -151,6 +152,21 @@ async def expire_unanswered(session: AsyncSession, programme: Programme, now: da
     return len(expired)
 
 
+def answered_first(nulls_last: bool = False) -> tuple[UnaryExpression[Any], ...]:
+    """The order in which open follow-ups are answered by a message from their people: one still
+    asking before one that is done ("active" sorts before "done"), then the one whose question
+    was delivered last (on a shared phone a reply answers the message it follows), then the most
+    recently started. One definition for every path that picks it, so they cannot disagree.
+    `nulls_last`: rows without a follow-up at all (an outer join) come after every one."""
+    status = FollowUp.status.asc()
+    return (
+        status.nulls_last() if nulls_last else status,
+        FollowUp.last_delivered_at.desc().nulls_last(),
+        FollowUp.started_at.desc(),
+        FollowUp.id.desc(),
+    )
+
+
 async def latest_open(session: AsyncSession, participant_ids: Collection[int]) -> FollowUp | None:
     """The open follow-up a message from these people answers: one still asking before one
     that is done, then the one asked last (whose question the provider accepted last: on a
@@ -158,13 +174,7 @@ async def latest_open(session: AsyncSession, participant_ids: Collection[int]) -
     return await session.scalar(
         select(FollowUp)
         .where(FollowUp.participant_id.in_(participant_ids), FollowUp.status.in_(OPEN_FOLLOWUP))
-        # "active" sorts before "done"
-        .order_by(
-            FollowUp.status.asc(),
-            FollowUp.last_delivered_at.desc().nulls_last(),
-            FollowUp.started_at.desc(),
-            FollowUp.id.desc(),
-        )
+        .order_by(*answered_first())
         .limit(1)
     )
 

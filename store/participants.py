@@ -8,24 +8,21 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from store.followups import answered_first
 from store.models import FollowUp, Match, MatchMember, Participant
 from store.vocabulary import OPEN_FOLLOWUP, FollowUpStatus
 
-# the column that holds a participant's address on each channel
-_ADDRESS: dict[str, InstrumentedAttribute[str | None]] = {
+# the column that holds a participant's address on each channel (bot.reach reads it too)
+ADDRESS_COLUMNS: dict[str, InstrumentedAttribute[str | None]] = {
     "telegram": Participant.telegram_chat_id,
     "sms": Participant.phone,
     "email": Participant.email,
 }
 
 
-def _address_column(channel: str) -> InstrumentedAttribute[str | None] | None:
-    return _ADDRESS.get(channel)
-
-
 async def at_address(session: AsyncSession, channel: str, address: str) -> Sequence[Participant]:
     """Everyone reached at this address on this channel (a shared phone or chat holds several)."""
-    column = _address_column(channel)
+    column = ADDRESS_COLUMNS.get(channel)
     if column is None:
         return ()
     return (await session.scalars(select(Participant).where(column == address))).all()
@@ -36,7 +33,7 @@ async def others_asked(
 ) -> bool:
     """Whether someone else reached at this address has a follow-up still asking (a family
     sharing a phone, mailbox or chat, both asked)."""
-    column = _ADDRESS.get(channel)
+    column = ADDRESS_COLUMNS.get(channel)
     if column is None or not address:
         return False
     found = await session.scalar(
@@ -59,7 +56,7 @@ async def asked_at(
     statement per channel for a whole batch, where `others_asked` is one per message."""
     found: dict[tuple[str, str], set[int]] = {}
     for channel, wanted in sorted(addresses.items()):
-        column = _ADDRESS.get(channel)
+        column = ADDRESS_COLUMNS.get(channel)
         if column is None or not wanted:
             continue
         rows = await session.execute(
@@ -74,21 +71,12 @@ async def asked_at(
     return found
 
 
-def addresses_of(person: Participant) -> dict[str, str]:
-    """A participant's address on each channel that has one."""
-    return {
-        channel: value
-        for channel, column in _ADDRESS.items()
-        if (value := getattr(person, column.key))
-    }
-
-
 async def at_address_answering(
     session: AsyncSession, channel: str, address: str
 ) -> tuple[Sequence[Participant], FollowUp | None]:
     """Everyone at the address, and the open follow-up a message from there answers (chosen as
     `followups.latest_open` chooses), in one query: it is on every inbound message's path."""
-    column = _address_column(channel)
+    column = ADDRESS_COLUMNS.get(channel)
     if column is None:
         return (), None
     rows = await session.execute(
@@ -98,15 +86,8 @@ async def at_address_answering(
             and_(FollowUp.participant_id == Participant.id, FollowUp.status.in_(OPEN_FOLLOWUP)),
         )
         .where(column == address)
-        # "active" sorts before "done"; people with no open follow-up last; then the one whose
-        # question was delivered last (a reply on a shared phone answers what it follows)
-        .order_by(
-            FollowUp.status.asc().nulls_last(),
-            FollowUp.last_delivered_at.desc().nulls_last(),
-            FollowUp.started_at.desc(),
-            FollowUp.id.desc(),
-            Participant.id,
-        )
+        # people with no open follow-up last
+        .order_by(*answered_first(nulls_last=True), Participant.id)
     )
     found = rows.all()
     people = list({person.id: person for person, _followup in found}.values())
