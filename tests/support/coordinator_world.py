@@ -165,7 +165,7 @@ async def make_world(
         await session.execute(
             update(FollowUp).where(FollowUp.participant_id == amina.id).values(status="expired")
         )
-        amina.phone = "+46701740601"  # a number reserved for fiction
+        amina.phone = "+46701740665"  # in PTS's range for fiction (070-174 06 05–99)
         followup = await session.scalar(
             select(FollowUp.id).where(FollowUp.participant_id == karin.id)
         )
