@@ -325,6 +325,22 @@ def check_path(path: Path, region: str, checked: CheckedRows) -> list[RowError]:
         return [_file_error(problem)]
 
 
+def check_import(
+    path: Path,
+    region: str,
+    today: date,
+    max_age_days: int,
+    accept_old: bool,
+    checked: CheckedRows,
+) -> list[RowError]:
+    """Everything `fikafollow import` checks before it writes: the file's rows (the good ones
+    into `checked`), then the first meetings' dates. OSError if the file cannot be read."""
+    errors = check_path(path, region, checked)
+    if errors:
+        return errors
+    return check_dates(checked.rows(), today, max_age_days, accept_old)
+
+
 def check_stream(stream: Stream, region: str, checked: CheckedRows) -> list[RowError]:
     """Every line checked, the good rows into `checked`; the errors of the file, in its order."""
     try:
