@@ -900,14 +900,15 @@ async def _insert_driver_values(
         column = table.columns[name]
         values = [row[name] if name in row else defaults[name] for row in rows]
         step = column.type.dialect_impl(dialect).bind_processor(dialect)
+        # None too goes through the step, as SQLAlchemy sends it (a JSON column makes it null)
         if step is not None and isinstance(column.type, UTCDateTime | Date):
-            made: dict[object, object] = {None: None}
+            made: dict[object, object] = {}
             for value in values:
                 if value not in made:
                     made[value] = step(value)
             values = [made[value] for value in values]
         elif step is not None:
-            values = [None if value is None else step(value) for value in values]
+            values = [step(value) for value in values]
         columns.append(values)
     quote = dialect.identifier_preparer.quote
     statement = (
