@@ -175,6 +175,17 @@ class CheckedRows:
         for values in self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM good ORDER BY seq"):
             yield _row(values)
 
+    def dated_outside(self, earliest: date, latest: date) -> Iterator[Row]:
+        """The good rows whose first meeting is before `earliest` or after `latest`, in file
+        order: the date check asks only about these, not every row of a long file."""
+        self._ready()
+        for values in self._db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM good WHERE matched_on < ? OR matched_on > ?"
+            " ORDER BY seq",
+            (earliest.isoformat(), latest.isoformat()),
+        ):
+            yield _row(values)
+
     def batches(self, size: int) -> Iterator[dict[str, list[Row]]]:
         """The rows grouped by match, `size` whole matches at a time, in the order the matches
         first appear in the file (a match's rows need not be next to each other)."""

@@ -46,13 +46,18 @@ async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
     # every row checked first (nothing is written if any row is bad), the good ones kept aside
     # in a private temporary database, then written in committed batches (store.intake)
     with CheckedRows() as checked:
+        today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
         try:
-            errors = intake.check_path(args.file, app.settings.default_region, checked)
+            errors = intake.check_import(
+                args.file,
+                app.settings.default_region,
+                today,
+                args.max_age_days,
+                args.accept_old,
+                checked,
+            )
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-        if not errors:
-            today = now.astimezone(ZoneInfo(app.settings.timezone)).date()
-            errors = intake.check_dates(checked.rows(), today, args.max_age_days, args.accept_old)
         if errors:
             sys.stderr.write(f"{args.file}: {len(errors)} problem(s), nothing was imported:\n")
             for error in errors:

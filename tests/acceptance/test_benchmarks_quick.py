@@ -54,6 +54,8 @@ EXPECTED = [
     "scheduling.import",
     "scheduling.apscheduler_jobs",
     "scheduling.speedup",
+    "scheduling.import_process",
+    "scheduling.process_start",
     "scale_out.one.throughput",
     "scale_out.two.throughput",
     "scale_out.two.duplicates",

@@ -177,3 +177,36 @@ def test_a_late_import_is_due_at_the_next_allowed_time(env: str, tmp_path: Path)
     assert main(["import", str(write(tmp_path, GOOD)), "--now", "2026-07-01T22:30+02:00"]) == 0
     due = {str(r[0])[:16] for r in query(env, "SELECT due_at FROM followup")}
     assert due == {"2026-07-02 07:00"}
+
+
+def test_first_meetings_in_the_future_and_too_long_ago_are_named_in_file_order(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # M1 (lines 2 and 3) is in the future, M2 (lines 4 and 5) more than 90 days before the
+    # import; M3 is fine
+    dated = GOOD.replace("M1,2026-05-04", "M1,2026-05-11").replace("M2,2026-05-05", "M2,2026-01-05")
+    path = write(tmp_path, dated)
+    assert main(["import", str(path), "--now", NOW]) == 1
+    err = capsys.readouterr().err
+    assert "4 problem(s), nothing was imported" in err
+    named = [line.split(":")[0].strip() for line in err.splitlines()[1:]]
+    assert named == ["line 2", "line 3", "line 4", "line 5"]
+    assert query(env, "SELECT count(*) FROM followup")[0][0] == 0
+    # --accept-old: the old first meeting is meant, the one in the future is still a mistake
+    assert main(["import", str(path), "--now", NOW, "--accept-old"]) == 1
+    err = capsys.readouterr().err
+    assert [line.split(":")[0].strip() for line in err.splitlines()[1:]] == ["line 2", "line 3"]
+
+
+def test_the_import_writes_its_instant_in_utc(env: str, tmp_path: Path) -> None:
+    # the rows go in by executemany (SQLite) or COPY (PostgreSQL), each column's value made as
+    # SQLAlchemy would: the instant read back is the import's, in UTC
+    assert main(["import", str(write(tmp_path, GOOD)), "--now", NOW]) == 0
+    for table in ("participant", "matches"):
+        stamps = {str(r[0])[:16] for r in query(env, f"SELECT created_at FROM {table}")}
+        assert stamps == {"2026-05-10 10:00"}, table
+    assert {str(r[0]) for r in query(env, "SELECT matched_on FROM matches")} == {
+        "2026-05-04",
+        "2026-05-05",
+        "2026-05-06",
+    }
