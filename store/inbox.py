@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +51,26 @@ async def record(
         .execution_options(populate_existing=True)
     )
     return await session.scalar(stmt)
+
+
+async def record_many(
+    session: AsyncSession, events: Sequence[Mapping[str, Any]]
+) -> dict[tuple[str, str], InboxEvent]:
+    """Store these events (`record`'s fields, each a mapping) in one statement; the ones
+    stored now, by (channel, provider id). One stored before is not among them (a retried
+    webhook changes nothing); two of the same id here are stored once."""
+    if not events:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(InboxEvent)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+        .returning(InboxEvent)
+        .execution_options(populate_existing=True)
+    )
+    stored = await session.scalars(stmt, [dict(event) for event in events])
+    return {(event.channel, event.provider_id): event for event in stored}
 
 
 async def seen(session: AsyncSession, channel: str, provider_id: str) -> bool:
