@@ -106,6 +106,7 @@ class ConversationInbound:
             ],
         )
         results: list[Any] = []
+        kept = []
         for index, (message, now) in enumerate(items):
             key = (message.channel, message.provider_id)
             if message.sender in known[message.channel]:
@@ -113,12 +114,23 @@ class ConversationInbound:
             elif strangers[key] != index or key not in stored:
                 results.append(InboxOutcome.DUPLICATE)
             else:
-                event = stored[key]
                 outcome = InboxOutcome.UNKNOWN_SENDER
-                if outcome in NOTE_OUTCOMES and event.text.strip():
-                    notes.keep(session, event, None, outcome, now)
-                log.info("inbound %s event %s: %s", message.channel, event.id, outcome)
+                if outcome in NOTE_OUTCOMES and message.text.strip():
+                    kept.append(
+                        {
+                            "programme_id": None,
+                            "inbox_id": stored[key],
+                            "participant_id": None,
+                            "followup_id": None,
+                            "channel": message.channel,
+                            "text": message.text,
+                            "reason": outcome,
+                            "created_at": now,
+                        }
+                    )
+                log.info("inbound %s event %s: %s", message.channel, stored[key], outcome)
                 results.append(outcome)
+        await notes.keep_many(session, kept)
         return results
 
     async def delivery_report(self, report: DeliveryReport, now: datetime) -> str:
