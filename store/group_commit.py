@@ -173,13 +173,21 @@ class GroupCommit:
             if unit.batch is not None:
                 batches.setdefault(unit.batch, []).append(unit)
         passed: set[int] = set()
+        # a group that is one batch needs no SAVEPOINT for it: when it fails, the group's
+        # transaction is rolled back and each unit runs alone, as when a group's commit fails
+        whole = len(batches) == 1 and all(unit.batch is not None for unit in group)
         for batch, units in batches.items():
             try:
-                async with session.begin_nested():
+                if whole:
                     results = await batch(session, [unit.item for unit in units])
+                else:
+                    async with session.begin_nested():
+                        results = await batch(session, [unit.item for unit in units])
                 if len(results) != len(units):
                     raise RuntimeError(f"a batch answered {len(results)} of {len(units)} items")
             except Exception:
+                if whole:
+                    raise
                 # the batch's writes are rolled back; each of its units does its own work
                 log.exception("group commit: a batch failed; its %s units run alone", len(units))
                 passed.update(id(unit) for unit in units)
