@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -116,16 +117,24 @@ class GroupCommit:
     async def _write(self) -> None:
         try:
             while self._queue:
-                count = min(self.max_group, len(self._queue))
-                group = [self._queue.popleft() for _ in range(count)]
-                try:
-                    await self._commit_group(group)
-                except Exception:
-                    # nothing is lost: every unit still unanswered is answered by its own try
-                    log.exception("group commit: a group failed outside any one unit")
-                    for unit in group:
-                        if not unit.future.done():
-                            await self._alone(unit)
+                async with self._held() as sessions:
+                    while self._queue:
+                        count = min(self.max_group, len(self._queue))
+                        group = [self._queue.popleft() for _ in range(count)]
+                        try:
+                            committed = await self._commit_group(group, sessions)
+                        except Exception:
+                            # nothing is lost: every unit still unanswered is answered by its
+                            # own try
+                            log.exception("group commit: a group failed outside any one unit")
+                            for unit in group:
+                                if not unit.future.done():
+                                    await self._alone(unit)
+                            committed = False
+                        if not committed:
+                            # the held connection may be what failed: the next group gets one
+                            # from the pool, which checks it first
+                            break
         finally:
             # at once, not in a done-callback: a unit queued between this writer's last look
             # at the queue and the callback would find every writer busy and wait forever
@@ -133,13 +142,38 @@ class GroupCommit:
             if task is not None:
                 self._running.discard(task)
 
-    async def _commit_group(self, group: list[_Unit]) -> None:
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[Callable[[], AsyncSession]]:
+        """Sessions for one busy stretch of a writer. On PostgreSQL they share one connection
+        held for the stretch: a checkout from the pool costs a ping (three round trips, with
+        pool_pre_ping) and a checkin a rollback, per group otherwise. Not on SQLite: its one
+        connection is everyone's, and the passes and pages must get it between two groups."""
+        engine = self.sessions.kw.get("bind")
+        if not isinstance(engine, AsyncEngine) or engine.dialect.name == "sqlite":
+            yield self.sessions
+            return
+        try:
+            connection = await engine.connect()
+        except Exception:
+            # the database is away: the units fail (or not) on their own tries, as ever
+            yield self.sessions
+            return
+        try:
+            yield lambda: self.sessions(bind=connection)
+        finally:
+            try:
+                await connection.close()
+            except Exception:
+                log.warning("group commit: the held connection could not be given back")
+
+    async def _commit_group(self, group: list[_Unit], sessions: Callable[[], AsyncSession]) -> bool:
+        """Commit the group in one transaction; False when that failed and each unit ran alone."""
         if len(group) == 1 and group[0].batch is None:
             await self._alone(group[0])
-            return
+            return True
         outcomes: list[tuple[_Unit, Any, BaseException | None]] = []
         try:
-            async with self.sessions() as session, session.begin():
+            async with sessions() as session, session.begin():
                 rest = await self._run_batches(session, group, outcomes)
                 for unit in rest:
                     outcomes.append(await self._in_savepoint(session, unit))
@@ -147,7 +181,7 @@ class GroupCommit:
             log.warning("group commit of %s units failed; each runs again alone", len(group))
             for unit in group:
                 await self._alone(unit)
-            return
+            return False
         self.groups += 1
         self.units += sum(1 for _unit, _result, error in outcomes if error is None)
         for unit, result, error in outcomes:
@@ -161,6 +195,7 @@ class GroupCommit:
                 await self._alone(unit)
             else:
                 unit.future.set_exception(error)
+        return True
 
     async def _run_batches(
         self,
