@@ -20,6 +20,8 @@ together, in one SAVEPOINT, so that the common case costs a few statements per g
 than a few per unit (a webhook from an unknown sender: one look-up and one insert for all of
 them). The batch answers each item, or `PASS` for one it leaves to the unit's own work; when
 the batch raises, it is rolled back and every one of its units runs its own work instead.
+
+On PostgreSQL a writer keeps one connection for as long as units keep coming (see `_held`).
 """
 
 from __future__ import annotations
