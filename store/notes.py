@@ -7,11 +7,12 @@ web app, `fikafollow notes`) and may turn one into an answer (`notes resolve`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
@@ -43,6 +44,14 @@ def keep(
     )
     session.add(note)
     return note
+
+
+async def keep_many(session: AsyncSession, kept: Sequence[Mapping[str, Any]]) -> None:
+    """Keep many events' words at once, each given as `keep` makes a note (inbox_id,
+    participant_id, followup_id, programme_id, channel, text, reason, created_at): one
+    statement for a group of webhooks."""
+    if kept:
+        await session.execute(insert(cast(Table, Note.__table__)), [dict(note) for note in kept])
 
 
 @dataclass(frozen=True)

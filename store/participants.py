@@ -28,6 +28,18 @@ async def at_address(session: AsyncSession, channel: str, address: str) -> Seque
     return (await session.scalars(select(Participant).where(column == address))).all()
 
 
+async def known_addresses(
+    session: AsyncSession, channel: str, addresses: Collection[str]
+) -> set[str]:
+    """Which of these addresses anyone is reached at on this channel: one statement for a
+    group of inbound messages, to tell the unknown senders apart before any is stored."""
+    column = ADDRESS_COLUMNS.get(channel)
+    if column is None or not addresses:
+        return set()
+    found = await session.scalars(select(column).where(column.in_(sorted(set(addresses)))))
+    return {address for address in found if address}
+
+
 async def others_asked(
     session: AsyncSession, channel: str, address: str, participant_id: int
 ) -> bool:

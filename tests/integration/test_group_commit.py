@@ -8,7 +8,7 @@ a constraint or raises must not take the rest of its group with it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels import sms
+from bot.channels.base import InboundMessage
 from bot.web import WebContext, create_web_app
 from fikafollow.app import App
 from fikafollow.config import load_settings
 from store import intake
-from store.group_commit import GroupCommit
-from store.models import Answer, InboxEvent, Programme
+from store.group_commit import PASS, GroupCommit
+from store.models import Answer, InboxEvent, Note, Programme
+from store.vocabulary import InboxOutcome
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 from tests.support.loopback import bound_socket, serving, url_of
 
@@ -275,3 +277,126 @@ async def test_a_member_that_loses_a_deadlock_to_another_group_runs_again(app: A
     # two groups and the loser run again alone; every write is there
     assert first.groups + second.groups == 3
     assert first.units + second.units == 4
+
+
+async def _with_matches(app: App) -> None:
+    programme = await app.programme(None, DUE - timedelta(days=20))
+    rows, errors = intake.read_csv(matches_csv().encode(), "SE")
+    assert not errors
+    async with app.sessions.begin() as session:
+        found = await session.get_one(Programme, programme.id)
+        await intake.apply(session, found, rows, DUE - timedelta(days=20), app.book.days())
+    await app.tick(lambda: DUE)
+
+
+async def _inbox_and_notes(app: App, sids: list[str]) -> list[tuple[Any, ...]]:
+    """What is stored of these events, in their order, without ids that differ by design."""
+    async with app.sessions() as session:
+        events = {
+            e.provider_id: e
+            for e in await session.scalars(
+                select(InboxEvent).where(InboxEvent.provider_id.in_(sids))
+            )
+        }
+        kept = {n.inbox_id: n for n in await session.scalars(select(Note))}
+    found = []
+    for sid in sids:
+        e = events[sid]
+        n = kept.get(e.id)
+        note = None
+        if n is not None:
+            note = (n.programme_id, n.participant_id, n.followup_id, n.channel, n.text, n.reason)
+        event = (e.channel, e.sender, e.text, e.payload, e.outcome, e.participant_id)
+        found.append((*event, e.followup_id, note))
+    return found
+
+
+async def test_a_group_stores_unknown_senders_together_as_the_conversation_does_one(
+    app: App,
+) -> None:
+    await _with_matches(app)
+    async with app.sessions.begin() as session:
+        session.add(_event(7000, "SMbefore"))
+
+    def messages(tag: str) -> list[InboundMessage]:
+        return [
+            InboundMessage("sms", f"SM{tag}a", "+46709990001", text="vem är detta?"),
+            InboundMessage("sms", f"SM{tag}b", "+46709990002", text="   "),
+            InboundMessage(
+                "sms",
+                f"SM{tag}c",
+                "+46709990003",
+                text="ja",
+                photos=(b"x",),
+                photo_types=("image/jpeg",),
+            ),
+            # a participant in the middle of strangers: answered by the conversation
+            InboundMessage("sms", f"SM{tag}p", phone(0 if tag == "one" else 1), text="ja"),
+        ]
+
+    # the reference: each alone, straight through the conversation
+    alone = messages("one")
+    expected = []
+    for message in alone:
+        async with app.sessions.begin() as session:
+            expected.append(await app.conversation.receive(session, message, DUE))
+    groups_before = app.inbound.commits.groups
+    grouped = messages("two")
+    # the same stranger twice in one group, and one whose sid was stored before
+    retried = InboundMessage("sms", "SMtwoa", "+46709990001", text="vem är detta?")
+    before = InboundMessage("sms", "SMbefore", "+46709990009", text="hej")
+    outcomes = await asyncio.gather(
+        *(app.inbound.receive(m, DUE) for m in [*grouped, retried, before])
+    )
+    assert app.inbound.commits.groups == groups_before + 1
+    assert list(outcomes) == [*expected, InboxOutcome.DUPLICATE, InboxOutcome.DUPLICATE]
+    assert expected[:3] == [InboxOutcome.UNKNOWN_SENDER] * 3
+    stored_alone = await _inbox_and_notes(app, [m.provider_id for m in alone])
+    stored_grouped = await _inbox_and_notes(app, [m.provider_id for m in grouped])
+    # the participants are two people with the same answer: the rest is the same
+    assert stored_grouped[:3] == stored_alone[:3]
+    assert stored_grouped[3][4] == stored_alone[3][4] == expected[3]
+    async with app.sessions() as session:
+        stored = await session.scalar(
+            select(func.count()).where(InboxEvent.provider_id.in_(["SMtwoa", "SMbefore"]))
+        )
+        answered = await session.scalar(select(func.count()).select_from(Answer))
+    assert stored == 2
+    assert answered == 2
+
+
+async def test_a_batch_that_fails_leaves_each_unit_to_its_own_work(app: App) -> None:
+    commits = GroupCommit(app.sessions)
+    calls: list[list[int]] = []
+
+    async def batch(session: AsyncSession, items: Sequence[int]) -> list[Any]:
+        calls.append(list(items))
+        session.add(_event(500))
+        await session.flush()
+        if 3 in items or 9 in items:
+            raise ValueError("a bug in the batch")
+        return [f"batched {n}" if n % 2 else PASS for n in items]
+
+    def add(n: int) -> Any:
+        async def work(session: AsyncSession) -> str:
+            session.add(_event(n))
+            await session.flush()
+            return f"alone {n}"
+
+        return work
+
+    # one group: the batch answers the odd ones and passes the even ones to their own work
+    results = await asyncio.gather(*(commits.run(add(n), batch=batch, item=n) for n in (1, 2)))
+    assert results == ["batched 1", "alone 2"]
+    # the next group's batch raises: its write is undone, and every unit runs its own work
+    results = await asyncio.gather(
+        *(commits.run(add(n), batch=batch, item=n) for n in (3, 4, 5)), commits.run(add(6))
+    )
+    assert results == ["alone 3", "alone 4", "alone 5", "alone 6"]
+    assert calls == [[1, 2], [3, 4, 5]]
+    assert (commits.groups, commits.units) == (2, 6)
+    # a group that is the batch alone fails whole, and each unit then commits on its own
+    results = await asyncio.gather(*(commits.run(add(n), batch=batch, item=n) for n in (7, 9)))
+    assert results == ["alone 7", "alone 9"]
+    assert (commits.groups, commits.units) == (4, 8)
+    assert await _stored_sids(app) == sorted(f"SMgroup{n}" for n in (2, 3, 4, 5, 6, 7, 9, 500))
