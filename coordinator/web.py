@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Route
 
 from coordinator.settings import PageTools, settings_routes
 from coordinator.texts import environment, gettext, language_of
+from messages import code_names
 from reports import files as report_files
 from reports.funder import tables as report_tables
 from store import coordinator_auth, coordinator_pages, intake, notes
@@ -692,16 +693,33 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             )
 
         def detail(event: coordinator_pages.Event) -> str:
-            # what came in and what was answered in words; what went out keeps its codes
-            # (kind, question, delivery), which an operator reads too
+            # every event in the coordinator's words: what came in, what was answered, and
+            # what went out (its kind, its question, where its delivery stands)
             if event.direction == "in":
                 return gettext(page.language, event.detail)
             if event.direction == "answer":
                 return answer_label(page.language, event.detail.replace(":", "=", 1))
-            return "" if event.direction == "greeting" else event.detail
+            if event.direction == "out":
+                kind, _, rest = event.detail.partition(":")
+                question, _, status = rest.partition(":")
+                parts = [code_names.message_name(page.language, kind)]
+                if question:
+                    parts.append(ctx.question_label(page.language, question))
+                if status:
+                    parts.append(code_names.delivery_name(page.language, status))
+                return " · ".join(parts)
+            return ""
 
         return _render(
-            page.language, "person.html", page=page, person=found, events=events, detail=detail
+            page.language,
+            "person.html",
+            page=page,
+            person=found,
+            events=events,
+            detail=detail,
+            language_name=code_names.language_name(page.language, found.language),
+            own_name=code_names.own_name(page.language, found.language),
+            channel_name=lambda code: code_names.channel_name(page.language, code),
         )
 
     @signed_in

@@ -1,0 +1,71 @@
+"""What a coordinator reads on the person timeline and the call list: words in their language
+(Swedish or English), never the codes the tables keep, over HTTP on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_coordinator_web import sign_in
+from tests.support.coordinator_world import FIRST_EMAIL, World, cli, make_world
+from tests.support.dbstate import aquery
+from tests.support.mail_support import SmtpServer
+
+CODE = re.compile(r"\b[a-z_]+:[a-z_]*:[a-z_]+\b")
+
+
+@pytest.fixture
+async def world(
+    db_url: str, tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[World]:
+    async for w in make_world(db_url, tmp_path, smtp_server, monkeypatch):
+        yield w
+
+
+async def _person_id(db_url: str, external_id: str) -> int:
+    rows = await aquery(
+        db_url,
+        "SELECT id FROM participant WHERE programme_id = 'default' AND external_id = :e",
+        e=external_id,
+    )
+    return int(rows[0][0])
+
+
+def _timeline(html: str) -> str:
+    return html.split("<ol", 1)[1].split("</ol>", 1)[0]
+
+
+async def test_the_timeline_names_messages_and_the_language_in_swedish(
+    world: World, db_url: str
+) -> None:
+    client = await sign_in(world, FIRST_EMAIL)
+    amina = await _person_id(db_url, "P1")
+    page = (await client.get(f"/coordinator/people/{amina}")).text
+    # the language by its name, and by its own name, which Amina recognises on the phone
+    assert 'arabiska (<bdi lang="ar" dir="auto">العربية</bdi>) · e-post' in page
+    events = _timeline(page)
+    assert "utgående · e-post · fråga · Har ni träffats igen? · skickat" in events
+    assert not CODE.search(events), events
+    for code in ("question", "met_again", " ar ", "email"):
+        assert code not in events.split('<div class="words"')[0], code
+
+
+async def test_the_timeline_in_english_for_an_english_coordinator(
+    world: World, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await asyncio.to_thread(
+        cli, db_url, "coordinator", "add", "--name", "Ann", "--email", "ann@example.org",
+        "--language", "en", monkeypatch=monkeypatch,
+    )  # fmt: skip
+    client = await sign_in(world, "ann@example.org")
+    karin = await _person_id(db_url, "P2")
+    page = (await client.get(f"/coordinator/people/{karin}")).text
+    # Swedish is called the same in itself as in Swedish, not in English
+    assert "Swedish (<bdi" in page and "svenska</bdi>" in page
+    events = _timeline(page)
+    assert "outgoing · e-mail · question · Have you met again? · sent" in events, events
+    assert not CODE.search(events), events
