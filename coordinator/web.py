@@ -493,6 +493,14 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             surveys=ctx.survey_options,
             question=lambda q: ctx.question_label(page.language, q),
             option=lambda v: ctx.option_label(page.language, v),
+            # a heading: "Arabiska", though the name is written "arabiska" in a sentence
+            language_name=lambda code: _first_up(code_names.language_name(page.language, code)),
+            own_name=lambda code: code_names.own_name(page.language, code),
+            # why no message reaches them, in the coordinator's words (kept as codes)
+            reason=lambda row: "; ".join(
+                code_names.unreachable_name(page.language, channel, why)
+                for channel, why in row.unreachable
+            ),
         )
 
     @form_post()
@@ -850,6 +858,10 @@ def _survey_title(language: str, survey: str) -> str:
     title = gettext(language, msgid)
     # a survey added to bot/surveys.toml without words here shows by its name
     return survey if title == msgid else title
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _safe(text: str) -> str:

@@ -70,6 +70,24 @@ _WORDS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
             "partially_delivered": "delvis levererat",
             "read": "läst",
         },
+        # why no message reaches a person on a channel (store.vocabulary.Unreachable)
+        "unreachable": {
+            "on": "{channel} går inte: {cause}",
+            "landline": "fast telefon",
+            "invalid_number": "ogiltigt nummer",
+            "number_unreachable": "numret går inte att nå",
+            "sms_stopped": "har svarat STOP på sms",
+            "sms_blocked": "blockerat av operatören",
+            "bot_blocked": "har blockerat boten eller aldrig startat den",
+            "chat_not_found": "chatten finns inte",
+            "no_mailbox": "adressen finns inte",
+            "no_mail_domain": "e-postdomänen finns inte",
+            "address_invalid": "ogiltig adress",
+            "mailbox_unavailable": "brevlådan tar inte emot e-post",
+            "mail_refused": "mottagarens e-postserver tog inte emot",
+            "failed": "misslyckades",
+            "no_channel": "ingen kanal att fråga på",
+        },
     },
     "en": {
         "channel": {"telegram": "Telegram", "sms": "SMS", "email": "e-mail", "phone": "phone"},
@@ -118,6 +136,23 @@ _WORDS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
             "partially_delivered": "partly delivered",
             "read": "read",
         },
+        "unreachable": {
+            "on": "{channel} not possible: {cause}",
+            "landline": "landline",
+            "invalid_number": "invalid number",
+            "number_unreachable": "number cannot be reached",
+            "sms_stopped": "texted STOP",
+            "sms_blocked": "blocked by the carrier",
+            "bot_blocked": "bot blocked or never started",
+            "chat_not_found": "chat not found",
+            "no_mailbox": "mailbox does not exist",
+            "no_mail_domain": "mail domain does not exist",
+            "address_invalid": "address not valid",
+            "mailbox_unavailable": "mailbox not taking mail",
+            "mail_refused": "refused by the receiving mail server",
+            "failed": "failed",
+            "no_channel": "no channel to ask on",
+        },
     },
 }
 # a button tap is stored as the button's value, "question=option"
@@ -154,6 +189,17 @@ def message_name(language: str, code: str) -> str:
 def delivery_name(language: str, code: str) -> str:
     """Where an outgoing message stands (`delivered` → "levererat")."""
     return _word(language, "delivery", code).replace("_", " ")
+
+
+def unreachable_name(language: str, channel: str, code: str) -> str:
+    """Why a channel does not reach a person ("SMS not possible: landline"); without a channel,
+    the reason alone ("no channel to ask on")."""
+    cause = _word(language, "unreachable", code).replace("_", " ")
+    if not channel:
+        return cause
+    name = channel_name(language, channel)
+    on = _WORDS[coordinator_language(language)]["unreachable"]["on"]
+    return on.format(channel=name[:1].upper() + name[1:], cause=cause)
 
 
 def channel_name(language: str, code: str) -> str:

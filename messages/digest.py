@@ -236,6 +236,11 @@ class DigestRenderer:
             "t": t,
             "lang_name": lambda code: LANGUAGE_NAMES[language].get(code, code),
             "channel_name": lambda code: code_names.channel_name(language, code),
+            # why a person on the call list is unreachable, from its codes
+            "unreachable": lambda row: "; ".join(
+                code_names.unreachable_name(language, channel, why)
+                for channel, why in row.unreachable
+            ),
             "answer": answer,
             "words": lambda raw: code_names.words_of(language, raw),
             "tel": tel,

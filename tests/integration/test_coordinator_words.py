@@ -69,3 +69,37 @@ async def test_the_timeline_in_english_for_an_english_coordinator(
     events = _timeline(page)
     assert "outgoing · e-mail · question · Have you met again? · sent" in events, events
     assert not CODE.search(events), events
+
+
+async def _unreachable_by_bounce(db_url: str, external_id: str) -> None:
+    """As a bounce leaves a person whose only address died: the e-mail refused for good
+    (the reason as bot/inbound.py keeps it) and nothing else to ask on."""
+    person = await _person_id(db_url, external_id)
+    await aquery(
+        db_url,
+        "UPDATE outbox SET status = 'failed', last_error = 'bounce 5.1.1: mailbox does not"
+        " exist' WHERE participant_id = :p",
+        p=person,
+    )
+    await aquery(db_url, "UPDATE participant SET dead_channels = 'email' WHERE id = :p", p=person)
+    await aquery(
+        db_url, "UPDATE followup SET status = 'unreachable' WHERE participant_id = :p", p=person
+    )
+
+
+async def test_the_call_list_says_why_in_the_coordinators_language(
+    world: World, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _unreachable_by_bounce(db_url, "P3")
+    client = await sign_in(world, FIRST_EMAIL)
+    page = (await client.get("/coordinator/calls")).text
+    assert '<p class="problem">E-post går inte: adressen finns inte</p>' in page
+    assert "not possible" not in page and "mailbox" not in page
+    # each language by its name, and its own name beside it
+    assert 'Persiska (<bdi lang="fa" dir="auto">فارسی</bdi>) (1)' in page
+    await asyncio.to_thread(
+        cli, db_url, "coordinator", "add", "--name", "Ann", "--email", "ann@example.org",
+        "--language", "en", monkeypatch=monkeypatch,
+    )  # fmt: skip
+    english = (await (await sign_in(world, "ann@example.org")).get("/coordinator/calls")).text
+    assert '<p class="problem">E-mail not possible: mailbox does not exist</p>' in english
