@@ -357,12 +357,17 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
     ) -> Response:
         async with ctx.sessions() as session:
             words = await coordinator_pages.words_to_read(session, page.programme.id)
+            # a stranger wrote to the service's own number or address: no programme's, so
+            # every coordinator may be the one who knows who it is (a new phone, a relative)
+            strangers = await notes.listing(session, None, limit=100)
         return _render(
             page.language,
             "notes.html",
             status,
             page=page,
             words=words,
+            strangers=strangers,
+            channel_name=lambda code: code_names.channel_name(page.language, code),
             choices=answer_choices(page.language),
             answer_label=lambda given: answer_label(page.language, given),
             notice=notice,

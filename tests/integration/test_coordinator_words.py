@@ -103,3 +103,17 @@ async def test_the_call_list_says_why_in_the_coordinators_language(
     )  # fmt: skip
     english = (await (await sign_in(world, "ann@example.org")).get("/coordinator/calls")).text
     assert '<p class="problem">E-mail not possible: mailbox does not exist</p>' in english
+
+
+async def test_the_notes_page_shows_what_strangers_wrote_without_their_address(
+    world: World,
+) -> None:
+    assert await world.words_from("+46709999123", "Hej, det är Amina, ny telefon", "sms") == (
+        "unknown_sender"
+    )
+    client = await sign_in(world, FIRST_EMAIL)
+    page = (await client.get("/coordinator/notes")).text
+    strangers = page.split('<h2 id="unknown">', 1)[1]
+    assert strangers.startswith("Från avsändare vi inte känner (1)</h2>")
+    assert "Hej, det är Amina, ny telefon" in strangers and "…123 · sms" in strangers
+    assert "+46709999123" not in page
