@@ -31,16 +31,24 @@ from starlette.routing import BaseRoute, Route
 from coordinator.settings import PageTools, settings_routes
 from coordinator.texts import environment, gettext, language_of
 from messages import code_names
+from messages.languages import codes
 from reports import files as report_files
 from reports.funder import tables as report_tables
 from store import coordinator_auth, coordinator_pages, intake, notes
-from store.calls import CallError, by_language, call_list, record_call, record_call_outcome
+from store.calls import (
+    PHONE,
+    CallError,
+    by_language,
+    call_list,
+    record_call,
+    record_call_outcome,
+)
 from store.match_files import template_xlsx
 from store.models import Greeting, Programme
 from store.outcomes import answers_between, funder_figures
 from store.photos import PhotoStore
 from store.reporting import spreadsheet_safe
-from store.vocabulary import ROW_PROBLEM_TEXT
+from store.vocabulary import CHANNELS, ROW_PROBLEM_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -684,6 +692,11 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             answers=lines,
             label=lambda v: label(page.language, v),
             question=lambda q: ctx.question_label(page.language, q),
+            # the filters choose among names; the query keeps the codes (`language=ar`)
+            language_codes=codes(),
+            channel_codes=(*CHANNELS, PHONE),
+            language_name=lambda code: code_names.language_name(page.language, code),
+            channel_name=lambda code: code_names.channel_name(page.language, code),
             # a plain dict: Jinja's urlencode takes pairs from a mapping, not QueryParams' keys
             filters=dict(q.items()),
         )

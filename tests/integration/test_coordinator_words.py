@@ -117,3 +117,22 @@ async def test_the_notes_page_shows_what_strangers_wrote_without_their_address(
     assert strangers.startswith("Från avsändare vi inte känner (1)</h2>")
     assert "Hej, det är Amina, ny telefon" in strangers and "…123 · sms" in strangers
     assert "+46709999123" not in page
+
+
+async def test_answers_name_language_and_channel_and_filter_by_name(world: World) -> None:
+    client = await sign_in(world, FIRST_EMAIL)
+    calls = await client.get("/coordinator/calls")
+    token = re.search(r'name="csrf" value="([^"]+)"', calls.text)
+    assert token
+    saved = await client.post(
+        "/coordinator/calls",
+        data={"csrf": token[1], "participant": "P1", "match": "M1", "outcome": "reached",
+              "met_again": "yes", "will_meet_again": "yes"},
+    )  # fmt: skip
+    assert saved.status_code == 200
+    page = (await client.get("/coordinator/answers?language=ar")).text
+    assert "(arabiska, telefon, M1)" in page and "(ar, phone" not in page
+    assert '<option value="ar" selected>arabiska</option>' in page
+    assert '<option value="phone" >telefon</option>' in page
+    other = (await client.get("/coordinator/answers?language=sv")).text
+    assert "(arabiska, telefon, M1)" not in other
