@@ -11,9 +11,12 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import text
 
+from store.database import make_engine
 from tests.support.dbstate import aquery
 from tests.support.fake_telegram import free_port
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
@@ -162,7 +165,10 @@ async def test_signed_sms_posts_during_a_50000_row_import_all_get_2xx(
 async def test_an_import_killed_mid_write_leaves_whole_matches_and_runs_again_to_the_end(
     db_url: str, tmp_path: Path
 ) -> None:
-    rows = 10_000
+    # Large enough that its writes take seconds (30 batches): the kill lands mid-write even on
+    # a loaded CI machine. At 10,000 rows (10 batches, a few hundred ms) a busy machine once let
+    # the whole file commit before the kill.
+    rows = 30_000
     env = environ(db_url, tmp_path, "http://127.0.0.1:9")
     csv = match_file(tmp_path / "matches.csv", rows)
     importing = await fikafollow(
@@ -170,17 +176,47 @@ async def test_an_import_killed_mid_write_leaves_whole_matches_and_runs_again_to
         env,
         piped=True,
     )
-    async with asyncio.timeout(300):
-        # killed as soon as its first batches are committed
-        while importing.returncode is None:
-            found = await aquery(db_url, "SELECT count(*) FROM matches")
-            if found[0][0] > 0:
-                importing.kill()
-                break
-            await asyncio.sleep(0.01)
+    # One connection polled throughout (opening an engine per look costs more than a batch).
+    # On SQLite a plain read-only reader: the service's engine begins every transaction with
+    # BEGIN IMMEDIATE, so its reader would queue behind the import's write lock and look late.
+    count = "SELECT count(*) FROM matches"
+    if db_url.startswith("sqlite"):
+        reader = sqlite3.connect(f"file:{db_url.split(':///', 1)[1]}?mode=ro", uri=True)
+
+        async def matches_now() -> int:
+            return int(reader.execute(count).fetchone()[0])
+
+        close: Any = reader.close
+    else:
+        watcher = make_engine(db_url)
+        conn = await watcher.connect()
+
+        async def matches_now() -> int:
+            found = (await conn.execute(text(count))).scalar_one()
+            await conn.rollback()
+            return int(found)
+
+        async def close() -> None:
+            await conn.close()
+            await watcher.dispose()
+
+    try:
+        async with asyncio.timeout(300):
+            # killed as soon as its first batches are committed
+            while importing.returncode is None:
+                if await matches_now() > 0:
+                    importing.kill()
+                    break
+                await asyncio.sleep(0.01)
+    finally:
+        closed = close()
+        if asyncio.iscoroutine(closed):
+            await closed
+    async with asyncio.timeout(60):
         _, err = await importing.communicate()
     assert importing.returncode == -9, err.decode()[-2000:]
     written = (await aquery(db_url, "SELECT count(*) FROM matches"))[0][0]
+    print(f"killed with {written} of {rows // 2} matches written")
     assert 0 < written < rows // 2
     # what was written is the file's first matches, each whole
     assert await aquery(
