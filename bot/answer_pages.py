@@ -241,23 +241,29 @@ def answer_routes(ctx: PageContext) -> list[BaseRoute]:
             return upload_form(found, token, "empty", words, consent, 400)
         if data and consent not in ("yes", "no"):
             return upload_form(found, token, "consent_needed", words, None, 400)
-        stored = None
-        if data:
-            try:
-                stored = await ctx.conversation.photos.save(data)
-            except PhotoRejected as exc:
-                log.info("upload on follow-up %s rejected: %s", found.followup.id, exc.reason)
-                return upload_form(found, token, exc.reason, words, consent, 400)
+        refused = None
+        # the photo is stored within the transaction of its row (no connection is taken until
+        # the first statement), so it is deleted again if that transaction rolls back
         async with ctx.sessions.begin() as session:
-            followup = await session.get_one(FollowUp, found.followup.id)
-            await ctx.conversation.add_greeting(
-                session,
-                followup,
-                stored,
-                words,
-                consent if stored is not None else None,
-                ctx.clock(),
-            )
+            stored = None
+            if data:
+                try:
+                    stored = await ctx.conversation.photos.save(data, session)
+                except PhotoRejected as exc:
+                    refused = exc.reason
+            if refused is None:
+                followup = await session.get_one(FollowUp, found.followup.id)
+                await ctx.conversation.add_greeting(
+                    session,
+                    followup,
+                    stored,
+                    words,
+                    consent if stored is not None else None,
+                    ctx.clock(),
+                )
+        if refused is not None:
+            log.info("upload on follow-up %s rejected: %s", found.followup.id, refused)
+            return upload_form(found, token, refused, words, consent, 400)
         log.info("greeting uploaded on follow-up %s", found.followup.id)
         html = ctx.catalogue.render_page(
             "greeting_thanks",

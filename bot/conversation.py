@@ -556,7 +556,7 @@ class Conversation:
             stored = []
             for data in message.photos:
                 try:
-                    stored.append(await self.photos.save(data))
+                    stored.append(await self.photos.save(data, session))
                 except PhotoRejected as exc:
                     log.info("photo of inbound event %s rejected: %s", event.id, exc.reason)
             if not stored:

@@ -134,6 +134,16 @@ def settings_routes(ctx: CoordinatorContext, tools: PageTools) -> list[BaseRoute
         if form is None or not tools.csrf_ok(page, form):
             return tools.forbidden(page)
         name = str(form.get("name", ""))
+        if form.get("confirm") != "yes":
+            # the list's Remove button only asks: a tap by mistake on a phone removes nothing,
+            # and the question is a page of its own, so it needs no JavaScript
+            async with ctx.sessions() as session:
+                listed = await activities.listing(session, page.programme.id)
+            if not any(a.name == name for a in listed):
+                return await activities_page(
+                    page, 404, problem=gettext(page.language, "Not found.")
+                )
+            return tools.render(page.language, "activity_remove.html", page=page, activity=name)
         async with ctx.sessions.begin() as session:
             removed = await activities.remove(session, page.programme.id, name)
         if not removed:

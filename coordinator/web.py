@@ -30,16 +30,25 @@ from starlette.routing import BaseRoute, Route
 
 from coordinator.settings import PageTools, settings_routes
 from coordinator.texts import environment, gettext, language_of
+from messages import code_names
+from messages.languages import codes
 from reports import files as report_files
 from reports.funder import tables as report_tables
 from store import coordinator_auth, coordinator_pages, intake, notes
-from store.calls import CallError, by_language, call_list, record_call, record_call_outcome
+from store.calls import (
+    PHONE,
+    CallError,
+    by_language,
+    call_list,
+    record_call,
+    record_call_outcome,
+)
 from store.match_files import template_xlsx
 from store.models import Greeting, Programme
 from store.outcomes import answers_between, funder_figures
 from store.photos import PhotoStore
 from store.reporting import spreadsheet_safe
-from store.vocabulary import ROW_PROBLEM_TEXT
+from store.vocabulary import CHANNELS, ROW_PROBLEM_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -356,12 +365,17 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
     ) -> Response:
         async with ctx.sessions() as session:
             words = await coordinator_pages.words_to_read(session, page.programme.id)
+            # a stranger wrote to the service's own number or address: no programme's, so
+            # every coordinator may be the one who knows who it is (a new phone, a relative)
+            strangers = await notes.listing(session, None, limit=100)
         return _render(
             page.language,
             "notes.html",
             status,
             page=page,
             words=words,
+            strangers=strangers,
+            channel_name=lambda code: code_names.channel_name(page.language, code),
             choices=answer_choices(page.language),
             answer_label=lambda given: answer_label(page.language, given),
             notice=notice,
@@ -492,6 +506,14 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             surveys=ctx.survey_options,
             question=lambda q: ctx.question_label(page.language, q),
             option=lambda v: ctx.option_label(page.language, v),
+            # a heading: "Arabiska", though the name is written "arabiska" in a sentence
+            language_name=lambda code: _first_up(code_names.language_name(page.language, code)),
+            own_name=lambda code: code_names.own_name(page.language, code),
+            # why no message reaches them, in the coordinator's words (kept as codes)
+            reason=lambda row: "; ".join(
+                code_names.unreachable_name(page.language, channel, why)
+                for channel, why in row.unreachable
+            ),
         )
 
     @form_post()
@@ -670,6 +692,11 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             answers=lines,
             label=lambda v: label(page.language, v),
             question=lambda q: ctx.question_label(page.language, q),
+            # the filters choose among names; the query keeps the codes (`language=ar`)
+            language_codes=codes(),
+            channel_codes=(*CHANNELS, PHONE),
+            language_name=lambda code: code_names.language_name(page.language, code),
+            channel_name=lambda code: code_names.channel_name(page.language, code),
             # a plain dict: Jinja's urlencode takes pairs from a mapping, not QueryParams' keys
             filters=dict(q.items()),
         )
@@ -692,16 +719,33 @@ def coordinator_routes(ctx: CoordinatorContext) -> list[BaseRoute]:
             )
 
         def detail(event: coordinator_pages.Event) -> str:
-            # what came in and what was answered in words; what went out keeps its codes
-            # (kind, question, delivery), which an operator reads too
+            # every event in the coordinator's words: what came in, what was answered, and
+            # what went out (its kind, its question, where its delivery stands)
             if event.direction == "in":
                 return gettext(page.language, event.detail)
             if event.direction == "answer":
                 return answer_label(page.language, event.detail.replace(":", "=", 1))
-            return "" if event.direction == "greeting" else event.detail
+            if event.direction == "out":
+                kind, _, rest = event.detail.partition(":")
+                question, _, status = rest.partition(":")
+                parts = [code_names.message_name(page.language, kind)]
+                if question:
+                    parts.append(ctx.question_label(page.language, question))
+                if status:
+                    parts.append(code_names.delivery_name(page.language, status))
+                return " · ".join(parts)
+            return ""
 
         return _render(
-            page.language, "person.html", page=page, person=found, events=events, detail=detail
+            page.language,
+            "person.html",
+            page=page,
+            person=found,
+            events=events,
+            detail=detail,
+            language_name=code_names.language_name(page.language, found.language),
+            own_name=code_names.own_name(page.language, found.language),
+            channel_name=lambda code: code_names.channel_name(page.language, code),
         )
 
     @signed_in
@@ -832,6 +876,10 @@ def _survey_title(language: str, survey: str) -> str:
     title = gettext(language, msgid)
     # a survey added to bot/surveys.toml without words here shows by its name
     return survey if title == msgid else title
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _safe(text: str) -> str:

@@ -86,6 +86,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "open_notes": "Alla ord att läsa i webben",
         "photo_from": "Foto från %(name)s",
         "unknown_sender": "okänd avsändare",
+        "strangers": "Från avsändare vi inte känner: %(n)s",
+        "open_strangers": "Läs dem i webben",
         # the pairs and the call list are everything open so far, not only this week's
         "no_pairs": "Inget par behöver uppmärksamhet.",
         "no_calls": "Ingen att ringa just nu.",
@@ -156,6 +158,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "open_notes": "All words to read in the web app",
         "photo_from": "Photo from %(name)s",
         "unknown_sender": "unknown sender",
+        "strangers": "From senders we do not know: %(n)s",
+        "open_strangers": "Read them in the web app",
         "no_pairs": "No pair needs attention.",
         "no_calls": "Nobody to phone right now.",
     },
@@ -236,6 +240,11 @@ class DigestRenderer:
             "t": t,
             "lang_name": lambda code: LANGUAGE_NAMES[language].get(code, code),
             "channel_name": lambda code: code_names.channel_name(language, code),
+            # why a person on the call list is unreachable, from its codes
+            "unreachable": lambda row: "; ".join(
+                code_names.unreachable_name(language, channel, why)
+                for channel, why in row.unreachable
+            ),
             "answer": answer,
             "words": lambda raw: code_names.words_of(language, raw),
             "tel": tel,

@@ -219,11 +219,16 @@ async def digest_context(
         "images": images,
         # section → its page in the web app, when the service has a public address
         "links": {
-            name: f"{base}{path}{query}" if base else None for name, path in WEB_PAGES.items()
+            **{name: f"{base}{path}{query}" if base else None for name, path in WEB_PAGES.items()},
+            # the notes page's part for the words of senders we do not know
+            "strangers": f"{base}{WEB_PAGES['notes']}{query}#unknown" if base else None,
         },
         "problems": problems,
         # words that became no answer, the start of each: the whole is in the web app
         "notes": await notes.listing(session, pid, since=start, until=due, limit=100),
+        # words from senders we know nobody by, only counted: a stranger's words and address
+        # stay out of the mail, and the web app's notes page has them
+        "strangers": await notes.unknown_senders(session, since=start, until=due),
         # follow-ups whose question never went out: (channel, how many, whether it is set up)
         "waiting": [
             (channel, n, channel in configured)

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
 import store.outbox
+from messages import code_names
 from store.intake import is_fixed_line
 from store.models import Answer, FollowUp, Match, OutboxMessage, Participant
-from store.vocabulary import FollowUpStatus, OutboxStatus
+from store.vocabulary import FollowUpStatus, OutboxStatus, Unreachable
 
 PHONE = "phone"
 # a follow-up a phone call can finish: one still asking, expired, or without a channel
@@ -33,10 +34,19 @@ class CallRow:
     participant_id: str
     match_id: str
     unanswered: tuple[str, ...]
-    # why no message could reach them, for one that was unreachable ("SMS not possible: landline")
-    reason: str = ""
+    # why no message could reach them, for one that was unreachable: each dead channel and
+    # why, or (("", no_channel),); worded by the reader (messages.code_names.unreachable_name)
+    unreachable: tuple[tuple[str, Unreachable], ...] = ()
     # the survey of the follow-up to call about: its questions are the ones to ask
     survey: str = ""
+
+    @property
+    def reason(self) -> str:
+        """The reason in English, for the operator's command line ("SMS not possible:
+        landline"); "" for one who is on the list because they did not answer."""
+        return "; ".join(
+            code_names.unreachable_name("en", channel, why) for channel, why in self.unreachable
+        )
 
 
 class CallError(ValueError):
@@ -94,25 +104,68 @@ async def call_list(
                 )
                 if q not in answered.get(f.id, set())
             ),
-            reason=reasons.get(p.id, "") if f.status == FollowUpStatus.UNREACHABLE else "",
+            unreachable=reasons.get(p.id, ()) if f.status == FollowUpStatus.UNREACHABLE else (),
             survey=f.survey,
         )
         for f, p, m in found
     ]
 
 
-CHANNEL_LABELS = {"sms": "SMS", "email": "E-mail", "telegram": "Telegram"}
+# the channels' words for a refusal that condemns an address (the phrase after the last ": " of
+# a failed message's last error: bot/channels/*/send.py, email/bounces.py), by what it means
+PROVIDER_PHRASES: Mapping[str, Unreachable] = {
+    "landline": Unreachable.LANDLINE,
+    "landline (not a mobile number)": Unreachable.LANDLINE,
+    "landline or unreachable carrier": Unreachable.LANDLINE,
+    "invalid number": Unreachable.INVALID_NUMBER,
+    "no number given": Unreachable.INVALID_NUMBER,
+    "unknown destination": Unreachable.INVALID_NUMBER,
+    "country not supported": Unreachable.NUMBER_UNREACHABLE,
+    "region not enabled for the account": Unreachable.NUMBER_UNREACHABLE,
+    "number cannot be reached": Unreachable.NUMBER_UNREACHABLE,
+    "number cannot be reached from this sender": Unreachable.NUMBER_UNREACHABLE,
+    "unreachable handset": Unreachable.NUMBER_UNREACHABLE,
+    "unsubscribed (texted STOP)": Unreachable.SMS_STOPPED,
+    "message blocked": Unreachable.SMS_BLOCKED,
+    "filtered by the carrier": Unreachable.SMS_BLOCKED,
+    "bot blocked or never started": Unreachable.BOT_BLOCKED,
+    "chat not found": Unreachable.CHAT_NOT_FOUND,
+    "mailbox does not exist": Unreachable.NO_MAILBOX,
+    "mail domain does not exist": Unreachable.NO_MAIL_DOMAIN,
+    "address not valid": Unreachable.ADDRESS_INVALID,
+    "mailbox disabled": Unreachable.MAILBOX_UNAVAILABLE,
+    "mailbox full": Unreachable.MAILBOX_UNAVAILABLE,
+    "mailbox not available": Unreachable.MAILBOX_UNAVAILABLE,
+    "receiving mail server cannot take mail": Unreachable.MAIL_REFUSED,
+    "mail route failed": Unreachable.MAIL_REFUSED,
+    "mail protocol refused": Unreachable.MAIL_REFUSED,
+    "message content refused": Unreachable.MAIL_REFUSED,
+    "refused by the receiving mail server": Unreachable.MAIL_REFUSED,
+    "delivery failed": Unreachable.FAILED,
+}
+# the channels a coordinator is told about (a dead `phone` is a call outcome, not a reason)
+REASON_CHANNELS = ("email", "sms", "telegram")
+
+
+def unreachable_code(last_error: str | None) -> Unreachable:
+    """What a failed message's last error means for reaching the person."""
+    phrase = (last_error or "").rsplit(": ", 1)[-1].strip()
+    if phrase in PROVIDER_PHRASES:
+        return PROVIDER_PHRASES[phrase]
+    # the SMTP server refused the recipient at submission ("recipient refused (550)", "smtp 550")
+    if phrase.startswith(("recipient refused", "smtp ")):
+        return Unreachable.MAIL_REFUSED
+    return Unreachable.FAILED
 
 
 async def _unreachable_reasons(
     session: AsyncSession, people: Sequence[Participant]
-) -> dict[int, str]:
+) -> dict[int, tuple[tuple[str, Unreachable], ...]]:
     """For each person, what made each of their channels fail, from the last failed message
-    on it (the provider's reason without its code) or, for a number the import found to be a
-    landline, that."""
+    on it or, for a number the import found to be a landline, that."""
     if not people:
         return {}
-    failures: dict[tuple[int, str], str] = {}
+    failures: dict[tuple[int, str], str | None] = {}
     for participant_id, channel, error in await session.execute(
         select(OutboxMessage.participant_id, OutboxMessage.channel, OutboxMessage.last_error)
         .where(
@@ -121,17 +174,21 @@ async def _unreachable_reasons(
         )
         .order_by(OutboxMessage.id)
     ):
-        failures[(participant_id, channel)] = (error or "failed").rsplit(": ", 1)[-1]
-    reasons = {}
+        failures[(participant_id, channel)] = error
+    reasons: dict[int, tuple[tuple[str, Unreachable], ...]] = {}
     for person in people:
-        parts = []
+        parts: list[tuple[str, Unreachable]] = []
         for channel in sorted(person.dead()):
-            why = failures.get((person.id, channel))
-            if why is None and channel == "sms" and person.phone and is_fixed_line(person.phone):
-                why = "landline"
-            if channel in CHANNEL_LABELS:
-                parts.append(f"{CHANNEL_LABELS[channel]} not possible: {why or 'failed'}")
-        reasons[person.id] = "; ".join(parts) or "no channel to ask on"
+            if channel not in REASON_CHANNELS:
+                continue
+            if (person.id, channel) in failures:
+                why = unreachable_code(failures[(person.id, channel)])
+            elif channel == "sms" and person.phone and is_fixed_line(person.phone):
+                why = Unreachable.LANDLINE
+            else:
+                why = Unreachable.FAILED
+            parts.append((channel, why))
+        reasons[person.id] = tuple(parts) or (("", Unreachable.NO_CHANNEL),)
     return reasons
 
 

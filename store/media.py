@@ -9,6 +9,7 @@ photo is only ever served through the coordinators' signed-in pages.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -17,10 +18,15 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import await_
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
+log = logging.getLogger(__name__)
 DEFAULT_REGION = "us-east-1"
 # what a bucket away or refusing looks like (aiobotocore turns aiohttp's connection errors into
 # botocore's); a missing key is not among them, it is None
@@ -46,6 +52,69 @@ class MediaStorage(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+# the session's objects stored in its open transactions, each under the (SAVEPOINT or outer)
+# transaction that was innermost when it was stored
+_STORED_IN = "fikafollow.media_stored_in"
+
+
+def delete_on_rollback(session: AsyncSession, media: MediaStorage, name: str) -> None:
+    """Delete the object `name` if the session's transaction it was stored in does not commit:
+    a photo whose row never came (a constraint, a failed commit, a SAVEPOINT of a group commit
+    rolled back) is not left in the folder or the bucket with nobody knowing it is there.
+
+    Call it right after the object is stored, within the transaction that will keep its row."""
+    sync = session.sync_session
+    pending: list[tuple[SessionTransaction | None, str]] | None = sync.info.get(_STORED_IN)
+    if pending is None:
+        pending = sync.info[_STORED_IN] = []
+        _watch(sync, media, pending)
+    pending.append((sync.get_nested_transaction() or sync.get_transaction(), name))
+
+
+def _watch(
+    sync: Session, media: MediaStorage, pending: list[tuple[SessionTransaction | None, str]]
+) -> None:
+    def take(transaction: SessionTransaction | None) -> list[str]:
+        names = [n for t, n in pending if t is transaction or t is None]
+        pending[:] = [(t, n) for t, n in pending if not (t is transaction or t is None)]
+        return names
+
+    def rolled_back(session: Session, transaction: SessionTransaction) -> None:
+        _delete(media, take(transaction))
+
+    def committed(session: Session) -> None:
+        # after_commit fires for a released SAVEPOINT too: only the outer commit keeps them
+        if session.get_nested_transaction() is None:
+            take(session.get_transaction())
+
+    def ended(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is not None:
+            # a released SAVEPOINT: its objects now stand or fall with the transaction around it
+            names = take(transaction)
+            pending.extend((transaction.parent, n) for n in names)
+        else:
+            # the outer transaction ended without committing (closed, or rolled back)
+            _delete(media, take(transaction))
+
+    event.listen(sync, "after_soft_rollback", rolled_back)
+    event.listen(sync, "after_commit", committed)
+    event.listen(sync, "after_transaction_end", ended)
+
+
+def _delete(media: MediaStorage, names: list[str]) -> None:
+    """Delete now: the session's events run in SQLAlchemy's greenlet, inside the awaited
+    rollback or close, so the object is gone when that returns."""
+    for name in names:
+        try:
+            await_(media.delete(name))
+        except Exception as exc:  # the rollback's own error matters more; the name is random
+            log.warning(
+                "stored object %s of a rolled back transaction not deleted (%s)",
+                name,
+                type(exc).__name__,
+            )
 
 
 def safe_name(name: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import store.answers
@@ -81,7 +81,7 @@ class NoteRow:
 
 async def listing(
     session: AsyncSession,
-    programme_id: str,
+    programme_id: str | None,
     *,
     unread: bool = False,
     since: datetime | None = None,
@@ -91,8 +91,8 @@ async def listing(
 ) -> list[NoteRow]:
     """The programme's notes, newest first; with `unknown_senders` also the notes of senders
     we do not know, which belong to no programme (the channels' numbers and addresses are the
-    service's, shared by every programme it runs)."""
-    which = Note.programme_id == programme_id
+    service's, shared by every programme it runs). A programme of None: those notes alone."""
+    which = Note.programme_id == programme_id if programme_id else Note.programme_id.is_(None)
     if unknown_senders:
         which = or_(which, Note.programme_id.is_(None))
     stmt = (
@@ -126,6 +126,20 @@ async def listing(
         )
         for n, p, sender in await session.execute(stmt)
     ]
+
+
+async def unknown_senders(
+    session: AsyncSession, *, since: datetime | None = None, until: datetime | None = None
+) -> int:
+    """How many notes came from senders we do not know (they belong to no programme: the
+    channels' numbers and addresses are the service's): a count for the digest, which never
+    carries a stranger's words."""
+    stmt = select(func.count()).select_from(Note).where(Note.programme_id.is_(None))
+    if since is not None:
+        stmt = stmt.where(Note.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Note.created_at < until)
+    return int(await session.scalar(stmt) or 0)
 
 
 def masked_tail(address: str) -> str:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.media import FolderMedia, MediaStorage
+from store.media import FolderMedia, MediaStorage, delete_on_rollback
 
 # iPhones send HEIC: Pillow opens it once pillow-heif has registered its opener
 register_heif_opener()
@@ -62,12 +63,15 @@ class PhotoStore:
         self.max_bytes = max_bytes
         self.media: MediaStorage = media if media is not None else FolderMedia(root)
 
-    async def save(self, data: bytes) -> StoredPhoto:
+    async def save(self, data: bytes, session: AsyncSession | None = None) -> StoredPhoto:
         """Check, re-encode and keep `data`; PhotoRejected (and nothing kept) when it is not a
-        photo we keep."""
+        photo we keep. Within `session`'s transaction (the one that writes the photo's row),
+        the photo is deleted again if that transaction rolls back."""
         encoded, width, height = self.encode(data)
         name = f"{secrets.token_hex(16)}.jpg"
         await self.media.put(name, encoded, "image/jpeg")
+        if session is not None:
+            delete_on_rollback(session, self.media, name)
         return StoredPhoto(name, "image/jpeg", width, height)
 
     def encode(self, data: bytes) -> tuple[bytes, int, int]:

@@ -221,3 +221,28 @@ ROW_PROBLEM_TEXT: dict[RowProblem, str] = {
     ),
     RowProblem.MALFORMED: "{detail}",
 }
+
+
+class Unreachable(StrEnum):
+    """Why no message reaches a person on a channel: the call list's reason for one who is
+    unreachable, kept as a code and worded in the reader's language (messages/code_names.py):
+    the web app and the digest in the coordinator's, the command line in English.
+
+    A provider's refusal is read from the failed message's last error (store/calls.py maps
+    the channels' phrases to these); a number the import found to be a fixed line is LANDLINE.
+    """
+
+    LANDLINE = "landline"
+    INVALID_NUMBER = "invalid_number"
+    NUMBER_UNREACHABLE = "number_unreachable"
+    SMS_STOPPED = "sms_stopped"  # texted STOP to the provider, past us
+    SMS_BLOCKED = "sms_blocked"  # blocked or filtered on the carrier's side
+    BOT_BLOCKED = "bot_blocked"
+    CHAT_NOT_FOUND = "chat_not_found"
+    NO_MAILBOX = "no_mailbox"
+    NO_MAIL_DOMAIN = "no_mail_domain"
+    ADDRESS_INVALID = "address_invalid"
+    MAILBOX_UNAVAILABLE = "mailbox_unavailable"  # disabled, full, or not taking mail now
+    MAIL_REFUSED = "mail_refused"
+    FAILED = "failed"  # a refusal whose words we do not know
+    NO_CHANNEL = "no_channel"  # nothing to ask on at all (no address on any channel)

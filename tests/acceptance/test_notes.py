@@ -125,6 +125,25 @@ def test_words_that_became_no_answer_are_kept_and_a_late_reply_counts(
     digest = next(tmp_path.glob("digest-*.txt")).read_text(encoding="utf-8")
     words = digest.split("== Ord att läsa")[1].split("==")[0]
     assert f'"{LATE_WORDS[:200]}…"' in words and "vem är det här?" in words
+    # the stranger is counted, never quoted: neither their words nor their number's end
+    assert "Från avsändare vi inte känner: 1" in words
+    html = next(tmp_path.glob("digest-*.html")).read_text(encoding="utf-8")
+    for mail in (digest, html):
+        assert "hej?" not in mail and "…999" not in mail
+    # with the service's public address, the count links to the notes page's strangers
+    monkeypatch.setenv("FIKAFOLLOW_PUBLIC_URL", "https://fika.example.org")
+    monkeypatch.setenv("FIKAFOLLOW_SECRET_KEY", "k" * 32)
+    linked = tmp_path / "linked"
+    assert main(["digest", "--now", "2026-06-01T10:00+02:00", "--out", str(linked)]) == 0
+    text = next(linked.glob("digest-*.txt")).read_text(encoding="utf-8")
+    assert (
+        "Från avsändare vi inte känner: 1 — Läs dem i webben: "
+        "https://fika.example.org/coordinator/notes?programme=default#unknown"
+    ) in text
+    html = next(linked.glob("digest-*.html")).read_text(encoding="utf-8")
+    assert 'href="https://fika.example.org/coordinator/notes?programme=default#unknown"' in html
+    monkeypatch.delenv("FIKAFOLLOW_PUBLIC_URL")
+    monkeypatch.delenv("FIKAFOLLOW_SECRET_KEY")
 
     resolve = ["notes", "resolve", erik_note, "--answer", "met_again=yes"]
     assert main([*resolve, "--answer", "will_meet_again=perhaps"]) == 2

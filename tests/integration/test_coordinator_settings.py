@@ -141,8 +141,28 @@ async def test_activities_are_listed_uploaded_and_removed(world: World, db_url: 
     # the same file again changes nothing
     again = await client.post("/coordinator/activities", data={"csrf": csrf}, files=upload)
     assert "Sparat: 0 nya, 0 ändrade." in again.text
-    removed = await client.post(
+    # the Remove button only asks; the removal is the confirm page's own POST
+    asked = await client.post(
         "/coordinator/activities", data={"csrf": csrf, "name": "Familjelördag"}
+    )
+    assert asked.status_code == 200 and "Ta bort aktiviteten?" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text and csrf in asked.text
+    assert await count(db_url, acts, p="default") == 3
+    kept = await client.get("/coordinator/activities")
+    assert "Familjelördag" in kept.text
+    unconfirmed = await client.post(
+        "/coordinator/activities", data={"csrf": csrf, "name": "Familjelördag", "confirm": "no"}
+    )
+    assert "Ta bort aktiviteten?" in unconfirmed.text
+    assert await count(db_url, acts, p="default") == 3
+    forged = await client.post(
+        "/coordinator/activities", data={"name": "Familjelördag", "confirm": "yes"}
+    )
+    assert forged.status_code == 403
+    assert await count(db_url, acts, p="default") == 3
+    removed = await client.post(
+        "/coordinator/activities",
+        data={"csrf": csrf, "name": "Familjelördag", "confirm": "yes"},
     )
     assert removed.status_code == 200 and "Borttagen." in removed.text
     assert "Familjelördag" not in removed.text
@@ -152,11 +172,12 @@ async def test_activities_are_listed_uploaded_and_removed(world: World, db_url: 
     # the other programme's coordinator cannot remove the first's activities
     other = await sign_in(world, OTHER_EMAIL)
     other_csrf = await token(other, "/coordinator/activities")
-    guess = await other.post(
-        "/coordinator/activities?programme=default",
-        data={"csrf": other_csrf, "name": "Drop-in-fotboll"},
-    )
-    assert guess.status_code == 404
+    for confirm in ("", "yes"):
+        guess = await other.post(
+            "/coordinator/activities?programme=default",
+            data={"csrf": other_csrf, "name": "Drop-in-fotboll", "confirm": confirm},
+        )
+        assert guess.status_code == 404 and "Drop-in-fotboll" not in guess.text
     assert "Drop-in-fotboll" not in (await other.get("/coordinator/activities")).text
     assert await count(db_url, acts, p="default") == 2
 

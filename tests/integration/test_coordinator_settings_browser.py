@@ -84,6 +84,13 @@ async def test_settings_and_activities_on_a_phone_in_swedish(
         await page.get_by_text("Sparat: 3 nya, 0 ändrade.").wait_for()
         await check(page, "phone-activities")
         await page.get_by_role("button", name="Ta bort: Familjelördag").click()
+        # a page that asks first, without JavaScript; "no" keeps it
+        await page.get_by_role("heading", name="Ta bort aktiviteten?").wait_for()
+        await check(page, "phone-activity-remove")
+        await page.get_by_role("link", name="Nej, behåll den").click()
+        await page.get_by_role("heading", name="Familjelördag").wait_for()
+        await page.get_by_role("button", name="Ta bort: Familjelördag").click()
+        await page.get_by_role("button", name="Ja, ta bort den").click()
         await page.get_by_text("Borttagen.").wait_for()
         assert await page.get_by_role("heading", name="Familjelördag").count() == 0
         await browser.close()

@@ -65,12 +65,17 @@ async def asked(db_url: str, tmp_path: Path, smtp_server: SmtpServer) -> AsyncIt
         await app.close()
 
 
-def client_for(app: App, now: object = None) -> httpx.AsyncClient:
+def client_for(
+    app: App, now: object = None, *, raise_app_exceptions: bool = True
+) -> httpx.AsyncClient:
+    """The participant pages in process; without `raise_app_exceptions` a failure is the 500
+    page a browser would get."""
     assert app.links is not None
     clock = (lambda: NOW) if now is None else (lambda: now)
     routes = answer_routes(PageContext(app.sessions, app.conversation, app.links, clock))  # type: ignore[arg-type]
     web = create_web_app(WebContext(app.sessions, app.book.days(), "SE", lambda: NOW), routes)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test")
+    transport = httpx.ASGITransport(app=web, raise_app_exceptions=raise_app_exceptions)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
 
 
 async def test_an_email_is_multipart_with_our_message_id_reply_address_and_one_click_unsubscribe(

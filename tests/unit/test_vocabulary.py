@@ -43,3 +43,25 @@ def test_a_channel_marked_dead_leaves_the_ladder_and_a_revived_one_comes_back() 
 def test_an_empty_dead_list_names_no_channel() -> None:
     assert _person().dead() == frozenset()
     assert _person(",sms,").dead() == {"sms"}
+
+
+def test_every_refusal_the_channels_write_has_an_unreachable_code_and_words() -> None:
+    from bot.channels.email.bounces import _REASONS
+    from bot.channels.sms.send import PERMANENT_CODES
+    from messages import code_names
+    from store.calls import unreachable_code
+    from store.vocabulary import Unreachable
+
+    written = [f"twilio {code}: {phrase}" for code, phrase in PERMANENT_CODES.items()]
+    written += [f"bounce 5.{n}: {phrase}" for n, phrase in _REASONS]
+    written += ["telegram: bot blocked or never started", "telegram: chat not found"]
+    written += ["recipient refused (550)", "smtp 554"]
+    for error in written:
+        assert unreachable_code(error) != Unreachable.FAILED, error
+    assert unreachable_code("something new: who knows") == Unreachable.FAILED
+    for language in ("sv", "en"):
+        for code in Unreachable:
+            words = code_names.unreachable_name(language, "sms", code)
+            # worded, not shown as its code (in English "landline" and "failed" are both)
+            assert "_" not in words, words
+            assert language == "en" or code.value not in words, words
