@@ -81,6 +81,16 @@ def _watch(
         pending[:] = [(t, n) for t, n in pending if not (t is transaction or t is None)]
         return names
 
+    # SAVEPOINTs rolled back: SQLAlchemy ends a rolled-back SAVEPOINT (after_transaction_end)
+    # before it says so (after_soft_rollback), so the end must know it was not a release
+    undone: list[SessionTransaction] = []
+
+    def rolling_back(session: Session) -> None:
+        # fires inside the rollback, while the SAVEPOINT being rolled back is still current
+        nested = session.get_nested_transaction()
+        if nested is not None:
+            undone.append(nested)
+
     def rolled_back(session: Session, transaction: SessionTransaction) -> None:
         _delete(media, take(transaction))
 
@@ -91,13 +101,19 @@ def _watch(
 
     def ended(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is not None:
-            # a released SAVEPOINT: its objects now stand or fall with the transaction around it
             names = take(transaction)
-            pending.extend((transaction.parent, n) for n in names)
+            if any(t is transaction for t in undone):
+                undone[:] = [t for t in undone if t is not transaction]
+                _delete(media, names)
+            else:
+                # a released SAVEPOINT: its objects now stand or fall with the transaction
+                # around it
+                pending.extend((transaction.parent, n) for n in names)
         else:
             # the outer transaction ended without committing (closed, or rolled back)
             _delete(media, take(transaction))
 
+    event.listen(sync, "after_rollback", rolling_back)
     event.listen(sync, "after_soft_rollback", rolled_back)
     event.listen(sync, "after_commit", committed)
     event.listen(sync, "after_transaction_end", ended)
