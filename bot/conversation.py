@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from bot.replies import is_start, is_stop
 from bot.surveys import CONSENT, FINISHED, GREETING, SurveyBook
 from messages.render import Catalogue, Rendered
 from store import activities, answers, followups, greetings, inbox, notes, outbox, participants
+from store.group_commit import PASS
 from store.models import (
     Activity,
     FollowUp,
@@ -295,11 +297,7 @@ class Conversation:
             provider_id=message.provider_id,
             sender=message.sender,
             text=message.text,
-            payload={
-                "button": message.button_value,
-                "photos": len(message.photos),
-                "photo_types": list(message.photo_types),
-            },
+            payload=_stored_payload(message),
             now=now,
             outcome=InboxOutcome.UNKNOWN_SENDER if stranger else None,
             participant_id=sender_id,
@@ -323,6 +321,70 @@ class Conversation:
             notes.keep(session, event, programme_id, outcome, now)
         log.info("inbound %s event %s: %s", message.channel, event.id, outcome)
         return outcome
+
+    async def receive_from_strangers(
+        self, session: AsyncSession, items: Sequence[tuple[InboundMessage, datetime]]
+    ) -> list[Any]:
+        """A group's messages from addresses nobody is reached at, stored in one insert, as
+        `receive` stores one (the outcome unknown_sender, its words kept as a note); PASS for
+        the others, each then to `receive` alone. The inbound path's batch for a group commit:
+        under load most webhooks are from nobody (a wrong number, a stranger, a benchmark)."""
+        senders: dict[str, set[str]] = {}
+        for message, _now in items:
+            senders.setdefault(message.channel, set()).add(message.sender)
+        known = {
+            channel: await participants.known_addresses(session, channel, addresses)
+            for channel, addresses in senders.items()
+        }
+        strangers: dict[tuple[str, str], int] = {}
+        for index, (message, _now) in enumerate(items):
+            if message.sender not in known[message.channel]:
+                # the first of two with one id stores it; the second is its duplicate
+                strangers.setdefault((message.channel, message.provider_id), index)
+        stored = await inbox.record_many(
+            session,
+            [
+                {
+                    "channel": message.channel,
+                    "provider_id": message.provider_id,
+                    "sender": message.sender,
+                    "text": message.text,
+                    "payload": _stored_payload(message),
+                    "received_at": now,
+                    "outcome": InboxOutcome.UNKNOWN_SENDER,
+                    "participant_id": None,
+                    "followup_id": None,
+                }
+                for message, now in (items[index] for index in strangers.values())
+            ],
+        )
+        results: list[Any] = []
+        kept = []
+        for index, (message, now) in enumerate(items):
+            key = (message.channel, message.provider_id)
+            if message.sender in known[message.channel]:
+                results.append(PASS)
+            elif strangers[key] != index or key not in stored:
+                results.append(InboxOutcome.DUPLICATE)
+            else:
+                outcome = InboxOutcome.UNKNOWN_SENDER
+                if outcome in NOTE_OUTCOMES and message.text.strip():
+                    kept.append(
+                        {
+                            "programme_id": None,
+                            "inbox_id": stored[key],
+                            "participant_id": None,
+                            "followup_id": None,
+                            "channel": message.channel,
+                            "text": message.text,
+                            "reason": outcome,
+                            "created_at": now,
+                        }
+                    )
+                log.info("inbound %s event %s: %s", message.channel, stored[key], outcome)
+                results.append(outcome)
+        await notes.keep_many(session, kept)
+        return results
 
     async def _act(
         self,
@@ -923,3 +985,12 @@ def _opts(message: InboundMessage) -> bool:
     """Whether the message opts out or back in (STOP, START), rather than answering."""
     plain = message.button_value is None and not message.photos
     return plain and (is_stop(message.text) or is_start(message.text))
+
+
+def _stored_payload(message: InboundMessage) -> dict[str, object]:
+    """What the inbox keeps of a message beside its text: never the photos' bytes."""
+    return {
+        "button": message.button_value,
+        "photos": len(message.photos),
+        "photo_types": list(message.photo_types),
+    }

@@ -9,8 +9,9 @@ once that transaction has committed.
 
 Most webhooks under load are from addresses nobody is reached at (a wrong number, a stranger,
 a benchmark): the group's messages are first looked up together, and those from nobody are
-stored in one insert, with their words kept as notes, as `Conversation.receive` stores a
-stranger's one by one; the rest go to the conversation each in its own unit.
+stored in one insert, with their words kept as notes (`Conversation.receive_from_strangers`,
+beside `Conversation.receive`, which stores a stranger's alone the same way); the rest go to the
+conversation each in its own unit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,10 +26,10 @@ from bot.channels.base import DELIVERY_RANK, Bounce, DeliveryReport, InboundMess
 from bot.conversation import Conversation
 from bot.reach import address_for
 from messages.render import LANGUAGES, Catalogue
-from store import inbox, notes, outbox, participants, telegram_links
-from store.group_commit import PASS, GroupCommit
+from store import inbox, outbox, telegram_links
+from store.group_commit import GroupCommit
 from store.models import Participant
-from store.vocabulary import NOTE_OUTCOMES, InboxOutcome
+from store.vocabulary import InboxOutcome
 
 log = logging.getLogger(__name__)
 
@@ -64,74 +64,9 @@ class ConversationInbound:
 
         if followup_id is not None:
             return await self.commits.run(work)
-        return await self.commits.run(work, batch=self._from_nobody, item=(message, now))
-
-    async def _from_nobody(
-        self, session: AsyncSession, items: Sequence[tuple[InboundMessage, datetime]]
-    ) -> list[Any]:
-        """A group's messages from addresses nobody is reached at, stored in one insert (what
-        `Conversation.receive` does with one: stored with the outcome unknown_sender, its words
-        kept as a note); PASS for the others, which the conversation then takes one by one."""
-        senders: dict[str, set[str]] = {}
-        for message, _now in items:
-            senders.setdefault(message.channel, set()).add(message.sender)
-        known = {
-            channel: await participants.known_addresses(session, channel, addresses)
-            for channel, addresses in senders.items()
-        }
-        strangers: dict[tuple[str, str], int] = {}
-        for index, (message, _now) in enumerate(items):
-            if message.sender not in known[message.channel]:
-                # the first of two with one id stores it; the second is its duplicate
-                strangers.setdefault((message.channel, message.provider_id), index)
-        stored = await inbox.record_many(
-            session,
-            [
-                {
-                    "channel": message.channel,
-                    "provider_id": message.provider_id,
-                    "sender": message.sender,
-                    "text": message.text,
-                    "payload": {
-                        "button": message.button_value,
-                        "photos": len(message.photos),
-                        "photo_types": list(message.photo_types),
-                    },
-                    "received_at": now,
-                    "outcome": InboxOutcome.UNKNOWN_SENDER,
-                    "participant_id": None,
-                    "followup_id": None,
-                }
-                for message, now in (items[index] for index in strangers.values())
-            ],
+        return await self.commits.run(
+            work, batch=self.conversation.receive_from_strangers, item=(message, now)
         )
-        results: list[Any] = []
-        kept = []
-        for index, (message, now) in enumerate(items):
-            key = (message.channel, message.provider_id)
-            if message.sender in known[message.channel]:
-                results.append(PASS)
-            elif strangers[key] != index or key not in stored:
-                results.append(InboxOutcome.DUPLICATE)
-            else:
-                outcome = InboxOutcome.UNKNOWN_SENDER
-                if outcome in NOTE_OUTCOMES and message.text.strip():
-                    kept.append(
-                        {
-                            "programme_id": None,
-                            "inbox_id": stored[key],
-                            "participant_id": None,
-                            "followup_id": None,
-                            "channel": message.channel,
-                            "text": message.text,
-                            "reason": outcome,
-                            "created_at": now,
-                        }
-                    )
-                log.info("inbound %s event %s: %s", message.channel, stored[key], outcome)
-                results.append(outcome)
-        await notes.keep_many(session, kept)
-        return results
 
     async def delivery_report(self, report: DeliveryReport, now: datetime) -> str:
         async def work(session: AsyncSession) -> str:
