@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Text,
+    String,
     and_,
-    bindparam,
-    cast,
+    case,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.claims import picked
 from store.models import OPEN_OUTBOX_SQL, OutboxMessage, Participant, UTCDateTime
-from store.personal_data import ERASED_TEXT
 from store.vocabulary import OUT_OF_ATTEMPTS, MessageKind, OutboxStatus
 
 # long against one send (a provider's timeouts are seconds), short against a restart after a crash
@@ -195,7 +194,7 @@ async def retry_failed(
         # a permanent refusal (a blocked bot, an invalid number) would only be refused again
         OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
         # a body the retention pass erased has nothing left to send
-        cast(OutboxMessage.payload, Text) != ERASED_TEXT,
+        OutboxMessage.erased_at.is_(None),
     )
     if since is not None:
         # the last attempt was due then, so it failed at that time or after
@@ -222,28 +221,29 @@ async def still_held(session: AsyncSession, ids: Collection[int], token: datetim
     )
 
 
-async def mark_sent_many(
-    session: AsyncSession, sent: Collection[tuple[int, str | None, datetime]]
-) -> None:
-    """Record many sends, (outbox id, provider id, when), in one executemany: a batch's
-    bookkeeping costs one statement, not one transaction per message."""
+async def mark_sent_held(
+    session: AsyncSession, sent: Collection[tuple[int, str | None, datetime]], token: datetime
+) -> set[int]:
+    """Record many sends, (outbox id, provider id, when), of rows this sender still holds under
+    `token`, in one statement; returns the ids recorded. A row whose lease ran out and that
+    another sender took is left to that sender (and is not among them).
+
+    Checking the lease and recording in one conditional UPDATE, rather than a locking SELECT
+    and an executemany, makes a batch's bookkeeping one statement."""
     if not sent:
-        return
-    # the table, not the entity: a list of parameters on the entity would be an ORM bulk update
-    table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            status=OutboxStatus.SENT,
-            provider_id=bindparam("b_provider"),
-            sent_at=bindparam("b_at", type_=UTCDateTime()),
-            claimed_until=None,
-        )
+        return set()
+    ids = [i for i, _provider, _at in sent]
+    # CASE id WHEN … THEN …: one row's own values in a statement that updates them all
+    provider = case({i: literal(p, String()) for i, p, _at in sent}, value=OutboxMessage.id)
+    at = case({i: literal(a, UTCDateTime()) for i, _p, a in sent}, value=OutboxMessage.id)
+    recorded = await session.scalars(
+        update(OutboxMessage)
+        .where(_held(ids, token))
+        .values(status=OutboxStatus.SENT, provider_id=provider, sent_at=at, claimed_until=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        stmt, [{"b_id": i, "b_provider": provider, "b_at": at} for i, provider, at in sent]
-    )
+    return set(recorded)
 
 
 async def last_sent_since(

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, or_, select, update
+from sqlalchemy import Select, Text, cast, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.models import (
+    KEPT_OUTBOX_SQL,
     Answer,
     Base,
     FollowUp,
@@ -134,7 +135,7 @@ async def export(session: AsyncSession, participant: Participant) -> Export:
     return Export(record, photos)
 
 
-async def forget(session: AsyncSession, participant: Participant) -> list[str]:
+async def forget(session: AsyncSession, participant: Participant, now: datetime) -> list[str]:
     """Erase one participant's personal data; returns the photo files to delete inside the same
     transaction, before it commits (a photo erasure that fails then rolls the rows back too:
     a photo whose row is gone could never be found to erase again)."""
@@ -159,7 +160,7 @@ async def forget(session: AsyncSession, participant: Participant) -> list[str]:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.participant_id == participant.id)
-        .values(address="", payload=ERASED_PAYLOAD, last_error=None)
+        .values(address="", payload=ERASED_PAYLOAD, erased_at=now, last_error=None)
     )
     if followup_ids:
         await session.execute(
@@ -266,21 +267,26 @@ async def retention(
         await session.execute(
             update(InboxEvent).where(InboxEvent.id.in_(inbox_ids)).values(payload=ERASED_PAYLOAD)
         )
-    # a message still waiting to be sent keeps its body, however old
-    outbox_ids = await _ids(
-        session,
-        select(OutboxMessage.id).where(
-            OutboxMessage.created_at < cutoff,
-            OutboxMessage.status.not_in([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-            cast(OutboxMessage.payload, Text) != ERASED_TEXT,
-        ),
-        batch,
+    # through ix_outbox_kept, oldest first: an erased body has left that index, so what is read
+    # is what will be erased (and the few old messages still waiting); a message still waiting
+    # to be sent keeps its body, however old
+    outbox_ids = list(
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                text(KEPT_OUTBOX_SQL),
+                OutboxMessage.created_at < cutoff,
+                OutboxMessage.status.not_in([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            )
+            .order_by(OutboxMessage.created_at)
+            .limit(batch)
+        )
     )
     if outbox_ids:
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(outbox_ids))
-            .values(payload=ERASED_PAYLOAD)
+            .values(payload=ERASED_PAYLOAD, erased_at=now)
         )
     unknown_ids = await _ids(
         session,
