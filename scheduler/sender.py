@@ -31,10 +31,15 @@ MAX_BACKOFF = timedelta(hours=1)
 # python-telegram-bot slower (httpcore scans its pool per request, PERF-NOTES) and exceed the
 # Telegram adapter's connection pool of 8
 IN_FLIGHT = 6
-# rows one claim takes: a claim and its checks cost about five statements, so a big claim makes
-# them few per message; the lease is renewed while the batch goes out, and a crash delays the
-# batch by one lease at most
+# rows one claim takes at most: a claim and its checks cost about five statements, so a big
+# claim makes them few per message; the lease is renewed while the batch goes out, and a crash
+# delays the batch by one lease at most
 CLAIM = 500
+# but no more than this many seconds of sending at the channel's rate (and not under
+# MIN_CLAIM): a rate-limited channel would otherwise hold minutes of work in one instance while
+# the others wait, and a crash would delay all of it
+CLAIM_SECONDS = 2.0
+MIN_CLAIM = 50
 # outcomes recorded together: a send the provider accepted but that is not recorded yet is sent
 # again after a crash (at least once), so at most this many plus those in flight
 FLUSH = 40
@@ -132,7 +137,8 @@ class Sender:
         result = DrainResult()
         handled = 0
         while not self.stopping and (limit is None or handled < limit):
-            size = self.batch if limit is None else min(self.batch, limit - handled)
+            size = self._claim_size(name)
+            size = size if limit is None else min(size, limit - handled)
             async with self.sessions.begin() as session:
                 claimed = await outbox.claim(session, name, clock(), size)
                 rows = await outbox.hold_back_opted_out(session, claimed)
@@ -146,6 +152,10 @@ class Sender:
                 # what came in since goes on the next pass
                 break
         return result
+
+    def _claim_size(self, name: str) -> int:
+        by_rate = max(MIN_CLAIM, int(self.buckets[name].rate * CLAIM_SECONDS))
+        return min(self.batch, by_rate)
 
     async def _send_batch(
         self,
