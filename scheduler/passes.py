@@ -33,8 +33,17 @@ class DispatchResult:
     opted_out: int = 0
 
 
-async def _programmes_awake(session: AsyncSession, now: datetime) -> list[Programme]:
-    return [p for p in await programmes.listing(session) if not send_window(p).is_quiet(now)]
+async def _rooms(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """What is left of today's cap of each programme that is awake at `now`."""
+    rooms = {}
+    for programme in await programmes.listing(session):
+        window = send_window(programme)
+        if window.is_quiet(now):
+            continue
+        today = local_midnight(window, now)
+        started = await followups.started_since(session, programme.id, today)
+        rooms[programme.id] = programme.daily_cap - started
+    return rooms
 
 
 async def dispatch_due(
@@ -45,12 +54,15 @@ async def dispatch_due(
 ) -> DispatchResult:
     """Ask the first question of every follow-up that is due at `now`."""
     result = DispatchResult()
-    while True:
+    # read once a pass, and what this pass starts taken off as it goes: a batch after the
+    # first asks the database only for its follow-ups
+    rooms: dict[str, int] | None = None
+    more = True
+    while more:
         async with sessions.begin() as session:
-            awake = await _programmes_awake(session, now)
-            if not awake:
-                return result
-            claimed = await _claim_within_caps(session, awake, now, batch)
+            if rooms is None:
+                rooms = await _rooms(session, now)
+            claimed, more = await _claim_within_caps(session, rooms, now, batch)
             if not claimed:
                 return result
             async with conversation.batch(session, claimed):
@@ -63,30 +75,33 @@ async def dispatch_due(
                     else:
                         result.opted_out += 1
         log.info("dispatch at %s: %s follow-ups claimed", now.isoformat(), len(claimed))
-        if len(claimed) < batch:
-            # fewer than asked: nothing else is due (or the caps are reached) at `now`
-            return result
+    return result
 
 
 async def _claim_within_caps(
-    session: AsyncSession, awake: list[Programme], now: datetime, batch: int
-) -> list[FollowUp]:
+    session: AsyncSession, rooms: dict[str, int], now: datetime, batch: int
+) -> tuple[list[FollowUp], bool]:
     """Claim due follow-ups, each programme only up to what is left of its daily cap today (a
-    large backlog is spread over days, the earliest due -- the oldest match -- first)."""
+    large backlog is spread over days, the earliest due -- the oldest match -- first), and
+    take them off `rooms`; whether any programme may have more due (a claim came back full
+    with room left)."""
     claimed: list[FollowUp] = []
-    for programme in awake:
-        today = local_midnight(send_window(programme), now)
-        room = programme.daily_cap - await followups.started_since(session, programme.id, today)
+    more = False
+    for programme_id, room in rooms.items():
         if room <= 0:
             continue
+        asked = min(batch, room)
         got = sorted(
-            await followups.claim_due(session, [programme.id], now, min(batch, room)),
+            await followups.claim_due(session, [programme_id], now, asked),
             key=lambda f: (f.due_at, f.id),
         )
         # the claim's LIMIT is not a promise on every planner: the cap is held here
         await followups.unclaim(session, [f.id for f in got[room:]])
-        claimed += got[:room]
-    return claimed
+        kept = got[:room]
+        rooms[programme_id] = room - len(kept)
+        claimed += kept
+        more = more or (len(got) >= asked and rooms[programme_id] > 0)
+    return claimed, more
 
 
 @dataclass

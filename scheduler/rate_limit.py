@@ -112,8 +112,8 @@ class SharedBucket:
         self.rate = rate
         self._interval = 1 / rate
         # a send later than this into its slot waits for the next one: sends of adjacent slots
-        # stay most of a slot apart, so the provider's jitter has room
-        self._late = self._interval / 4
+        # stay half a slot apart or more, so the provider's jitter has room
+        self._late = self._interval / 2
         # at least one send per slice; a whole number of slots
         self._slots = max(1, round(rate * slice_seconds))
         # (offset of the database's clock from this one, round trip) of recent reservations

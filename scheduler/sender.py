@@ -42,7 +42,7 @@ CLAIM_SECONDS = 2.0
 MIN_CLAIM = 50
 # outcomes recorded together: a send the provider accepted but that is not recorded yet is sent
 # again after a crash (at least once), so at most this many plus those in flight
-FLUSH = 40
+FLUSH = 44
 
 
 @dataclass(frozen=True)
@@ -140,14 +140,13 @@ class Sender:
             size = self._claim_size(name)
             size = size if limit is None else min(size, limit - handled)
             async with self.sessions.begin() as session:
-                claimed = await outbox.claim(session, name, clock(), size)
-                rows = await outbox.hold_back_opted_out(session, claimed)
+                rows, claimed = await outbox.claim_sendable(session, name, clock(), size)
                 rows = await hold_back_untimely(session, rows, clock(), self.refresh)
             if not claimed:
                 break
             await self._send_batch(name, rows, clock, result)
-            handled += len(claimed)
-            if len(claimed) < size:
+            handled += claimed
+            if claimed < size:
                 # nothing else was due when the claim ran: asking again costs a statement, and
                 # what came in since goes on the next pass
                 break

@@ -109,6 +109,28 @@ async def claim(
 
     Every row of one claim carries the same `claimed_until`, the token `renew` and `release`
     check."""
+    return [row for row, _opted_out in await _claim(session, channel, now, limit)]
+
+
+async def claim_sendable(
+    session: AsyncSession, channel: str, now: datetime, limit: int
+) -> tuple[list[OutboxMessage], int]:
+    """`claim`, and cancel the claimed rows addressed to a participant who opted out; the rows
+    to send, and how many were claimed. The claim itself says who opted out, so the check
+    costs no statement of its own unless there is something to cancel.
+
+    The conversation already cancels what is queued when a stop comes in; this second guard
+    catches whatever was written after it (a pass, a fallback, another branch of code)."""
+    claimed = await _claim(session, channel, now, limit)
+    held = [r.id for r, opted_out in claimed if opted_out and r.kind != OPT_OUT_CONFIRMATION]
+    if held:
+        await _cancel(session, OutboxMessage.id.in_(held), "participant opted out")
+    return [r for r, _ in claimed if r.id not in held], len(claimed)
+
+
+async def _claim(
+    session: AsyncSession, channel: str, now: datetime, limit: int
+) -> list[tuple[OutboxMessage, bool]]:
     due = and_(
         # implied by the OR below, but said outright, and in the index's own words (SQLite
         # matches a partial index's condition as written, not with bound values), so the
@@ -127,6 +149,13 @@ async def claim(
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    # whether the row's participant opted out, read with the claim
+    opted_out = (
+        select(Participant.opted_out_at.is_not(None))
+        .where(Participant.id == OutboxMessage.participant_id)
+        .correlate(OutboxMessage)
+        .scalar_subquery()
+    )
     stmt = (
         update(OutboxMessage)
         .where(OutboxMessage.id == ids.c.id, due)
@@ -135,11 +164,11 @@ async def claim(
             claimed_until=now + LEASE,
             attempts=OutboxMessage.attempts + 1,
         )
-        .returning(OutboxMessage)
+        .returning(OutboxMessage, opted_out)
         .execution_options(synchronize_session=False)
     )
-    rows = list((await session.scalars(stmt)).all())
-    return sorted(rows, key=lambda r: r.id)
+    rows = [(row, bool(out)) for row, out in await session.execute(stmt)]
+    return sorted(rows, key=lambda r: r[0].id)
 
 
 def _held(ids: Collection[int], token: datetime) -> ColumnElement[bool]:
@@ -375,30 +404,6 @@ async def followup_replied_to(session: AsyncSession, provider_ids: Sequence[str]
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
-
-
-async def hold_back_opted_out(
-    session: AsyncSession, rows: list[OutboxMessage]
-) -> list[OutboxMessage]:
-    """Cancel claimed rows addressed to a participant who opted out; returns the rest.
-
-    The conversation already cancels what is queued when a stop comes in; this second guard
-    catches whatever was written after it (a pass, a fallback, another branch of code)."""
-    asked = {r.participant_id for r in rows if r.kind != OPT_OUT_CONFIRMATION}
-    if not asked:
-        return rows
-    opted_out = set(
-        await session.scalars(
-            select(Participant.id).where(
-                Participant.id.in_(asked), Participant.opted_out_at.is_not(None)
-            )
-        )
-    )
-    held = [r.id for r in rows if r.participant_id in opted_out and r.kind != OPT_OUT_CONFIRMATION]
-    if not held:
-        return rows
-    await _cancel(session, OutboxMessage.id.in_(held), "participant opted out")
-    return [r for r in rows if r.id not in held]
 
 
 async def waiting_without_channel(
