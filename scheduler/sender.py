@@ -40,9 +40,12 @@ CLAIM = 500
 # the others wait, and a crash would delay all of it
 CLAIM_SECONDS = 2.0
 MIN_CLAIM = 50
-# outcomes recorded together: a send the provider accepted but that is not recorded yet is sent
-# again after a crash (at least once), so at most this many plus those in flight
-FLUSH = 44
+# a send the provider accepted but that is not recorded yet is sent again after a crash (at
+# least once): no more than UNRECORDED sends are ever accepted-or-in-flight and not recorded
+# (as many as the 50-row batches of before), and outcomes are recorded FLUSH at a time, so a
+# few sends may still start while a group is being recorded
+UNRECORDED = 50
+FLUSH = 40
 
 
 @dataclass(frozen=True)
@@ -182,28 +185,55 @@ class Sender:
         waiting: list[_Outcome] = []
         started: set[int] = set()
         enough = asyncio.Event()
+        # sends started and not recorded yet (in flight, waiting, being recorded)
+        unrecorded = 0
+        room = asyncio.Condition()
         sending = True
+        recorder_gone = False
+
+        # at least a group: a worker waiting for room is always let go by a recording
+        cap = max(UNRECORDED, self.flush)
 
         async def recorder() -> None:
-            while True:
-                await enough.wait()
-                enough.clear()
-                outcomes = waiting[:]
-                del waiting[:]
-                await self._record(name, outcomes, lease, clock, result)
-                if not sending and not waiting:
-                    return
+            nonlocal unrecorded, recorder_gone
+            try:
+                while True:
+                    await enough.wait()
+                    enough.clear()
+                    outcomes = waiting[:]
+                    del waiting[:]
+                    await self._record(name, outcomes, lease, clock, result)
+                    async with room:
+                        unrecorded -= len(outcomes)
+                        room.notify_all()
+                    if not sending and not waiting:
+                        return
+            finally:
+                # a failed recording lets the waiting workers go (and stop)
+                recorder_gone = True
+                async with room:
+                    room.notify_all()
 
         recording = asyncio.create_task(recorder())
 
+        def has_room() -> bool:
+            return unrecorded < cap or recorder_gone
+
         async def worker() -> None:
+            nonlocal unrecorded
             # a recorder that failed (the database away) stops the sends: nothing more goes
             # out that could not be recorded
-            while queue and not self.stopping and not recording.done():
+            while queue and not self.stopping and not recorder_gone:
                 for row in queue.popleft():
-                    if self.stopping or recording.done():
-                        return
+                    async with room:
+                        await room.wait_for(has_room)
+                        if self.stopping or recorder_gone:
+                            return
+                        unrecorded += 1
                     if not await self._still_held(lease, row, name, clock):
+                        async with room:
+                            unrecorded -= 1
+                            room.notify_all()
                         continue
                     started.add(row.id)
                     waiting.append(await self._attempt(name, row, clock))

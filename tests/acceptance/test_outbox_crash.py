@@ -26,7 +26,7 @@ FIRST_CHAT = 6_000_000
 # what a killed sender leaves: its claim waits out the lease, and what the provider accepted
 # but was not recorded yet goes again (the outcomes recorded together, and those in flight)
 CLAIMED = sender.CLAIM
-UNRECORDED = sender.FLUSH + sender.IN_FLIGHT
+UNRECORDED = sender.UNRECORDED
 
 
 async def seed(db_url: str, tmp: Path, count: int, **values: object) -> None:

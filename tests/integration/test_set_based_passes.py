@@ -82,6 +82,8 @@ async def test_a_tick_runs_as_many_statements_for_200_due_as_for_10(
         # a sender batch that holds every message of the tick: the sender's own statements
         # grow with the number of its batches, not with their size
         app.sender.batch = 250
+        # and records them in one group (its groups are counted below, with 500 sends)
+        app.sender.flush = 250
         for due, day in ((10, DAY_21), (200, DAY_21 + timedelta(days=1))):
             with counted(app) as statements:
                 result = await app.tick(lambda day=day: day)
