@@ -54,7 +54,7 @@ async def probe(now: datetime) -> dict[str, Any]:
         took = time.perf_counter() - started
         db_seconds += took
         counts["statements"] += 1
-        timed.append((took, " ".join(statement.split())[:160]))
+        timed.append((took, " ".join(statement.split())[:300]))
         for name, prefix in WATCHED.items():
             # an executemany (a batch's follow-ups updated at once) has no one plan to show
             claim = statement.lstrip().startswith(CLAIM) and prefix in statement

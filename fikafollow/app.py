@@ -135,7 +135,7 @@ class App:
         if self.engine.dialect.name != "postgresql" or rate >= UNSHARED_RATE:
             return TokenBucket(rate)
 
-        async def reserve(seconds: float, hold: float) -> float:
+        async def reserve(seconds: float, hold: float) -> tuple[float, float]:
             async with self.sessions.begin() as session:
                 return await rate_slots.reserve(session, channel, seconds, hold)
 

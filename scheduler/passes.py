@@ -21,6 +21,9 @@ from store.timing import local_midnight
 from store.vocabulary import ChaseStage, FollowUpStatus
 
 log = logging.getLogger(__name__)
+# follow-ups one transaction starts: what a batch needs is loaded in a few statements whatever
+# its size, and the write lock (SQLite) is held for about a tenth of a second at 500
+BATCH = 500
 
 
 @dataclass
@@ -30,24 +33,36 @@ class DispatchResult:
     opted_out: int = 0
 
 
-async def _programmes_awake(session: AsyncSession, now: datetime) -> list[Programme]:
-    return [p for p in await programmes.listing(session) if not send_window(p).is_quiet(now)]
+async def _rooms(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """What is left of today's cap of each programme that is awake at `now`."""
+    rooms = {}
+    for programme in await programmes.listing(session):
+        window = send_window(programme)
+        if window.is_quiet(now):
+            continue
+        today = local_midnight(window, now)
+        started = await followups.started_since(session, programme.id, today)
+        rooms[programme.id] = programme.daily_cap - started
+    return rooms
 
 
 async def dispatch_due(
     sessions: async_sessionmaker[AsyncSession],
     conversation: Conversation,
     now: datetime,
-    batch: int = 200,
+    batch: int = BATCH,
 ) -> DispatchResult:
     """Ask the first question of every follow-up that is due at `now`."""
     result = DispatchResult()
-    while True:
+    # read once a pass, and what this pass starts taken off as it goes: a batch after the
+    # first asks the database only for its follow-ups
+    rooms: dict[str, int] | None = None
+    more = True
+    while more:
         async with sessions.begin() as session:
-            awake = await _programmes_awake(session, now)
-            if not awake:
-                return result
-            claimed = await _claim_within_caps(session, awake, now, batch)
+            if rooms is None:
+                rooms = await _rooms(session, now)
+            claimed, more = await _claim_within_caps(session, rooms, now, batch)
             if not claimed:
                 return result
             async with conversation.batch(session, claimed):
@@ -60,27 +75,33 @@ async def dispatch_due(
                     else:
                         result.opted_out += 1
         log.info("dispatch at %s: %s follow-ups claimed", now.isoformat(), len(claimed))
+    return result
 
 
 async def _claim_within_caps(
-    session: AsyncSession, awake: list[Programme], now: datetime, batch: int
-) -> list[FollowUp]:
+    session: AsyncSession, rooms: dict[str, int], now: datetime, batch: int
+) -> tuple[list[FollowUp], bool]:
     """Claim due follow-ups, each programme only up to what is left of its daily cap today (a
-    large backlog is spread over days, the earliest due -- the oldest match -- first)."""
+    large backlog is spread over days, the earliest due -- the oldest match -- first), and
+    take them off `rooms`; whether any programme may have more due (a claim came back full
+    with room left)."""
     claimed: list[FollowUp] = []
-    for programme in awake:
-        today = local_midnight(send_window(programme), now)
-        room = programme.daily_cap - await followups.started_since(session, programme.id, today)
+    more = False
+    for programme_id, room in rooms.items():
         if room <= 0:
             continue
+        asked = min(batch, room)
         got = sorted(
-            await followups.claim_due(session, [programme.id], now, min(batch, room)),
+            await followups.claim_due(session, [programme_id], now, asked),
             key=lambda f: (f.due_at, f.id),
         )
         # the claim's LIMIT is not a promise on every planner: the cap is held here
         await followups.unclaim(session, [f.id for f in got[room:]])
-        claimed += got[:room]
-    return claimed
+        kept = got[:room]
+        rooms[programme_id] = room - len(kept)
+        claimed += kept
+        more = more or (len(got) >= asked and rooms[programme_id] > 0)
+    return claimed, more
 
 
 @dataclass
@@ -101,7 +122,7 @@ async def chase(
     sessions: async_sessionmaker[AsyncSession],
     conversation: Conversation,
     now: datetime,
-    batch: int = 200,
+    batch: int = BATCH,
 ) -> ChaseResult:
     """Remind, move to the next channel, expire: each follow-up that has had no answer.
 
@@ -116,10 +137,16 @@ async def chase(
     for programme in every:
         async with sessions.begin() as session:
             result.expired += await followups.expire_unanswered(session, programme, now)
-        if send_window(programme).is_quiet(now):
-            continue
-        # the ladder first, so a follow-up never gets both on one pass
-        for stage in (ChaseStage.MOVED, ChaseStage.REMINDED):
+            quiet = send_window(programme).is_quiet(now)
+            # the ladder first, so a follow-up never gets both on one pass; each stage's first
+            # batch in the expiry's transaction (most ticks find none: one transaction, not three)
+            stages = [] if quiet else [ChaseStage.MOVED, ChaseStage.REMINDED]
+            more = [
+                stage
+                for stage in stages
+                if await _advance_once(session, conversation, programme, stage, now, batch, result)
+            ]
+        for stage in more:
             await _advance(sessions, conversation, programme, stage, now, batch, result)
     if result.reminded or result.moved or result.expired:
         log.info(
@@ -141,20 +168,35 @@ async def _advance(
     batch: int,
     result: ChaseResult,
 ) -> None:
-    """Claim follow-ups that are due for `stage` and write their message, batch by batch; the
-    claim and the message share one transaction."""
-    today = _local_midnight(programme, now)
+    """Claim follow-ups that are due for `stage` and write their message, batch by batch, until
+    a batch comes back short; the claim and the message share one transaction."""
     while True:
         async with sessions.begin() as session:
-            claimed = await followups.claim_chase(session, programme, stage, now, today, batch)
-            if not claimed:
+            if not await _advance_once(session, conversation, programme, stage, now, batch, result):
                 return
-            async with conversation.batch(session, claimed):
-                for followup in claimed:
-                    if stage == ChaseStage.REMINDED:
-                        if await conversation.remind(session, followup, now):
-                            result.reminded += 1
-                    elif await conversation.ask_on_next_channel(session, followup, now):
-                        result.moved += 1
-                    else:
-                        result.no_other_channel += 1
+
+
+async def _advance_once(
+    session: AsyncSession,
+    conversation: Conversation,
+    programme: Programme,
+    stage: ChaseStage,
+    now: datetime,
+    batch: int,
+    result: ChaseResult,
+) -> bool:
+    """One batch of `stage` in the caller's transaction; whether there may be more."""
+    today = _local_midnight(programme, now)
+    claimed = await followups.claim_chase(session, programme, stage, now, today, batch)
+    if not claimed:
+        return False
+    async with conversation.batch(session, claimed):
+        for followup in claimed:
+            if stage == ChaseStage.REMINDED:
+                if await conversation.remind(session, followup, now):
+                    result.reminded += 1
+            elif await conversation.ask_on_next_channel(session, followup, now):
+                result.moved += 1
+            else:
+                result.no_other_channel += 1
+    return len(claimed) >= batch

@@ -3,7 +3,8 @@
 Temporary failures come back later with exponential backoff (or the provider's retry-after);
 permanent ones are recorded and never retried. One worker per channel, so a slow mail server
 does not hold up Telegram; within a channel a claimed batch goes out a few sends at a time, and
-its outcomes are recorded together in one transaction.
+its outcomes are recorded a few dozen at a time, each group in one transaction, while the next
+sends go on.
 """
 
 from __future__ import annotations
@@ -30,6 +31,21 @@ MAX_BACKOFF = timedelta(hours=1)
 # python-telegram-bot slower (httpcore scans its pool per request, PERF-NOTES) and exceed the
 # Telegram adapter's connection pool of 8
 IN_FLIGHT = 6
+# rows one claim takes at most: a claim and its checks cost about five statements, so a big
+# claim makes them few per message; the lease is renewed while the batch goes out, and a crash
+# delays the batch by one lease at most
+CLAIM = 500
+# but no more than this many seconds of sending at the channel's rate (and not under
+# MIN_CLAIM): a rate-limited channel would otherwise hold minutes of work in one instance while
+# the others wait, and a crash would delay all of it
+CLAIM_SECONDS = 2.0
+MIN_CLAIM = 50
+# a send the provider accepted but that is not recorded yet is sent again after a crash (at
+# least once): no more than UNRECORDED sends are ever accepted-or-in-flight and not recorded
+# (as many as the 50-row batches of before), and outcomes are recorded FLUSH at a time, so a
+# few sends may still start while a group is being recorded
+UNRECORDED = 50
+FLUSH = 40
 
 
 @dataclass(frozen=True)
@@ -86,12 +102,14 @@ class Sender:
         channels: Mapping[str, Channel],
         buckets: Mapping[str, Bucket],
         policy: RetryPolicy,
-        batch: int = 50,
+        batch: int = CLAIM,
         on_failure: OnFailure | None = None,
         refresh: Refresh | None = None,
         in_flight: int = IN_FLIGHT,
+        flush: int = FLUSH,
     ) -> None:
         self.in_flight = in_flight
+        self.flush = flush
         self.on_failure = on_failure
         self.refresh = refresh
         self.sessions = sessions
@@ -122,16 +140,24 @@ class Sender:
         result = DrainResult()
         handled = 0
         while not self.stopping and (limit is None or handled < limit):
-            size = self.batch if limit is None else min(self.batch, limit - handled)
+            size = self._claim_size(name)
+            size = size if limit is None else min(size, limit - handled)
             async with self.sessions.begin() as session:
-                claimed = await outbox.claim(session, name, clock(), size)
-                rows = await outbox.hold_back_opted_out(session, claimed)
+                rows, claimed = await outbox.claim_sendable(session, name, clock(), size)
                 rows = await hold_back_untimely(session, rows, clock(), self.refresh)
             if not claimed:
                 break
             await self._send_batch(name, rows, clock, result)
-            handled += len(claimed)
+            handled += claimed
+            if claimed < size:
+                # nothing else was due when the claim ran: asking again costs a statement, and
+                # what came in since goes on the next pass
+                break
         return result
+
+    def _claim_size(self, name: str) -> int:
+        by_rate = max(MIN_CLAIM, int(self.buckets[name].rate * CLAIM_SECONDS))
+        return min(self.batch, by_rate)
 
     async def _send_batch(
         self,
@@ -140,11 +166,13 @@ class Sender:
         clock: Callable[[], datetime],
         result: DrainResult,
     ) -> None:
-        """Send a claimed batch, up to `in_flight` at a time, then record every outcome in one
-        transaction. Messages to one address go one after the other, in order (a question
-        before its follow-up, and Telegram's per-chat pace); different addresses go side by
-        side. The lease is renewed before it runs low and only rows still held are sent; on
-        stop, what was not started is given back."""
+        """Send a claimed batch, up to `in_flight` at a time, recording the outcomes `flush`
+        at a time in one transaction each, beside the sends (a send never waits for the
+        bookkeeping of the ones before it: at a high rate that pause is what the rate loses).
+        Messages to one address go one after the other, in order (a question before its
+        follow-up, and Telegram's per-chat pace); different addresses go side by side. The
+        lease is renewed before it runs low and only rows still held are sent; on stop, what
+        was not started is given back."""
         if not rows:
             return
         token = rows[0].claimed_until
@@ -154,21 +182,70 @@ class Sender:
         for row in rows:
             by_address.setdefault(row.address, []).append(row)
         queue = deque(by_address.values())
-        outcomes: list[_Outcome] = []
+        waiting: list[_Outcome] = []
         started: set[int] = set()
+        enough = asyncio.Event()
+        # sends started and not recorded yet (in flight, waiting, being recorded)
+        unrecorded = 0
+        room = asyncio.Condition()
+        sending = True
+        recorder_gone = False
+
+        # at least a group: a worker waiting for room is always let go by a recording
+        cap = max(UNRECORDED, self.flush)
+
+        async def recorder() -> None:
+            nonlocal unrecorded, recorder_gone
+            try:
+                while True:
+                    await enough.wait()
+                    enough.clear()
+                    outcomes = waiting[:]
+                    del waiting[:]
+                    await self._record(name, outcomes, lease, clock, result)
+                    async with room:
+                        unrecorded -= len(outcomes)
+                        room.notify_all()
+                    if not sending and not waiting:
+                        return
+            finally:
+                # a failed recording lets the waiting workers go (and stop)
+                recorder_gone = True
+                async with room:
+                    room.notify_all()
+
+        recording = asyncio.create_task(recorder())
+
+        def has_room() -> bool:
+            return unrecorded < cap or recorder_gone
 
         async def worker() -> None:
-            while queue and not self.stopping:
+            nonlocal unrecorded
+            # a recorder that failed (the database away) stops the sends: nothing more goes
+            # out that could not be recorded
+            while queue and not self.stopping and not recorder_gone:
                 for row in queue.popleft():
-                    if self.stopping:
-                        return
+                    async with room:
+                        await room.wait_for(has_room)
+                        if self.stopping or recorder_gone:
+                            return
+                        unrecorded += 1
                     if not await self._still_held(lease, row, name, clock):
+                        async with room:
+                            unrecorded -= 1
+                            room.notify_all()
                         continue
                     started.add(row.id)
-                    outcomes.append(await self._attempt(name, row, clock))
+                    waiting.append(await self._attempt(name, row, clock))
+                    if len(waiting) >= self.flush:
+                        enough.set()
 
-        await asyncio.gather(*(worker() for _ in range(min(self.in_flight, len(queue)))))
-        await self._record(name, outcomes, lease, clock, result)
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(self.in_flight, len(queue)))))
+        finally:
+            sending = False
+            enough.set()
+            await recording
         left = [r.id for r in rows if r.id not in started and r.id in lease.held]
         if left:
             async with self.sessions.begin() as session:
@@ -179,12 +256,14 @@ class Sender:
     ) -> bool:
         """Renew the batch's lease if it runs low (one statement for every row still held);
         whether this row is still this sender's to send."""
-        async with lease.renewing:
-            if lease.token - clock() < outbox.RENEW_WHEN_LEFT:
-                async with self.sessions.begin() as session:
-                    lease.token, lease.held = await outbox.renew(
-                        session, lease.held, lease.token, clock()
-                    )
+        if lease.token - clock() < outbox.RENEW_WHEN_LEFT:
+            # the lock only when renewing: a send does not wait for the outcomes being recorded
+            async with lease.lock:
+                if lease.token - clock() < outbox.RENEW_WHEN_LEFT:
+                    async with self.sessions.begin() as session:
+                        lease.token, lease.held = await outbox.renew(
+                            session, lease.held, lease.token, clock()
+                        )
         if row.id not in lease.held:
             # the lease ran out (a stalled event loop, a clock jump) and another sender may
             # have taken the row: it is theirs now
@@ -226,25 +305,34 @@ class Sender:
         clock: Callable[[], datetime],
         result: DrainResult,
     ) -> None:
-        """Every outcome of a batch in one transaction: the sends in two executemany statements
-        (the outbox rows, the questions' clocks), the rare retries and failures row by row. Only
-        rows still held under the lease's token are recorded."""
+        """Outcomes in one transaction: the sends in two statements (the outbox rows, checked
+        against the lease's token as they are updated, and the questions' clocks), the rare
+        retries and failures row by row. Only rows still held under the token are recorded;
+        the token does not change meanwhile (a renewal waits)."""
         if not outcomes:
             return
-        async with self.sessions.begin() as session:
-            held = await outbox.still_held(session, [o.row.id for o in outcomes], lease.token)
-            lost = [o for o in outcomes if o.row.id not in held]
-            for o in lost:
-                log.warning(
-                    "outbox %s on %s: lease lost before its outcome was recorded", o.row.id, name
+        async with lease.lock, self.sessions.begin() as session:
+            sent = [o for o in outcomes if o.error is None]
+            errors = [o for o in outcomes if o.error is not None]
+            recorded = await outbox.mark_sent_held(
+                session, [(o.row.id, o.provider_id, o.at) for o in sent], lease.token
+            )
+            if errors:
+                recorded |= await outbox.still_held(
+                    session, [o.row.id for o in errors], lease.token
                 )
-            mine = [o for o in outcomes if o.row.id in held]
-            sent = [o for o in mine if o.error is None]
-            await outbox.mark_sent_many(session, [(o.row.id, o.provider_id, o.at) for o in sent])
-            await delivered_many(session, [(o.row, o.at) for o in sent])
-            result.sent += len(sent)
-            for o in mine:
-                if o.error is not None:
+            for o in outcomes:
+                if o.row.id not in recorded:
+                    log.warning(
+                        "outbox %s on %s: lease lost before its outcome was recorded",
+                        o.row.id,
+                        name,
+                    )
+            mine = [o for o in sent if o.row.id in recorded]
+            await delivered_many(session, [(o.row, o.at) for o in mine])
+            result.sent += len(mine)
+            for o in errors:
+                if o.error is not None and o.row.id in recorded:
                     await self._record_error(session, name, o.row, o.error, o.at, result)
         lease.held -= {o.row.id for o in outcomes}
 
@@ -281,7 +369,8 @@ class _Lease:
 
     token: datetime
     held: set[int]
-    renewing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # one renewal or one recording at a time: a recording checks the token it was given
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass

@@ -29,6 +29,9 @@ from store.vocabulary import CLAIMABLE_OUTBOX, FollowUpStatus, OutboxStatus
 # the rows of the outbox's partial index: those a sender may claim
 _CLAIMABLE = ", ".join(f"'{status}'" for status in CLAIMABLE_OUTBOX)
 OPEN_OUTBOX_SQL = f"status IN ({_CLAIMABLE})"
+# the rows of the outbox's other partial index: those whose body the retention pass has not
+# erased yet (written out, as above, so that SQLite matches the index to the query)
+KEPT_OUTBOX_SQL = "erased_at IS NULL"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -227,6 +230,14 @@ class OutboxMessage(Base):
             sqlite_where=text(OPEN_OUTBOX_SQL),
             postgresql_where=text(OPEN_OUTBOX_SQL),
         ),
+        # the retention pass's question, "old and not erased yet": an erased row leaves the
+        # index, so no pass reads it again
+        Index(
+            "ix_outbox_kept",
+            "created_at",
+            sqlite_where=text(KEPT_OUTBOX_SQL),
+            postgresql_where=text(KEPT_OUTBOX_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -258,6 +269,8 @@ class OutboxMessage(Base):
     # answer to something the participant just sent: held to the send hour, quiet hours and
     # one a local day
     unprompted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # when the body (payload) was erased, by the retention pass or a request to be forgotten
+    erased_at: Mapped[datetime | None]
     # a prompt that waited past this is rendered again (current links, headers, how long ago
     # the fika was) or dropped by the sender; NULL: valid as long as it waits
     valid_until: Mapped[datetime | None]

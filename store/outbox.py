@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Text,
+    String,
     and_,
-    bindparam,
-    cast,
+    case,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -32,7 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.claims import picked
 from store.models import OPEN_OUTBOX_SQL, OutboxMessage, Participant, UTCDateTime
-from store.personal_data import ERASED_TEXT
 from store.vocabulary import OUT_OF_ATTEMPTS, MessageKind, OutboxStatus
 
 # long against one send (a provider's timeouts are seconds), short against a restart after a crash
@@ -110,6 +109,28 @@ async def claim(
 
     Every row of one claim carries the same `claimed_until`, the token `renew` and `release`
     check."""
+    return [row for row, _opted_out in await _claim(session, channel, now, limit)]
+
+
+async def claim_sendable(
+    session: AsyncSession, channel: str, now: datetime, limit: int
+) -> tuple[list[OutboxMessage], int]:
+    """`claim`, and cancel the claimed rows addressed to a participant who opted out; the rows
+    to send, and how many were claimed. The claim itself says who opted out, so the check
+    costs no statement of its own unless there is something to cancel.
+
+    The conversation already cancels what is queued when a stop comes in; this second guard
+    catches whatever was written after it (a pass, a fallback, another branch of code)."""
+    claimed = await _claim(session, channel, now, limit)
+    held = [r.id for r, opted_out in claimed if opted_out and r.kind != OPT_OUT_CONFIRMATION]
+    if held:
+        await _cancel(session, OutboxMessage.id.in_(held), "participant opted out")
+    return [r for r, _ in claimed if r.id not in held], len(claimed)
+
+
+async def _claim(
+    session: AsyncSession, channel: str, now: datetime, limit: int
+) -> list[tuple[OutboxMessage, bool]]:
     due = and_(
         # implied by the OR below, but said outright, and in the index's own words (SQLite
         # matches a partial index's condition as written, not with bound values), so the
@@ -128,6 +149,13 @@ async def claim(
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    # whether the row's participant opted out, read with the claim
+    opted_out = (
+        select(Participant.opted_out_at.is_not(None))
+        .where(Participant.id == OutboxMessage.participant_id)
+        .correlate(OutboxMessage)
+        .scalar_subquery()
+    )
     stmt = (
         update(OutboxMessage)
         .where(OutboxMessage.id == ids.c.id, due)
@@ -136,11 +164,11 @@ async def claim(
             claimed_until=now + LEASE,
             attempts=OutboxMessage.attempts + 1,
         )
-        .returning(OutboxMessage)
+        .returning(OutboxMessage, opted_out)
         .execution_options(synchronize_session=False)
     )
-    rows = list((await session.scalars(stmt)).all())
-    return sorted(rows, key=lambda r: r.id)
+    rows = [(row, bool(out)) for row, out in await session.execute(stmt)]
+    return sorted(rows, key=lambda r: r[0].id)
 
 
 def _held(ids: Collection[int], token: datetime) -> ColumnElement[bool]:
@@ -195,7 +223,7 @@ async def retry_failed(
         # a permanent refusal (a blocked bot, an invalid number) would only be refused again
         OutboxMessage.last_error.startswith(OUT_OF_ATTEMPTS),
         # a body the retention pass erased has nothing left to send
-        cast(OutboxMessage.payload, Text) != ERASED_TEXT,
+        OutboxMessage.erased_at.is_(None),
     )
     if since is not None:
         # the last attempt was due then, so it failed at that time or after
@@ -222,28 +250,29 @@ async def still_held(session: AsyncSession, ids: Collection[int], token: datetim
     )
 
 
-async def mark_sent_many(
-    session: AsyncSession, sent: Collection[tuple[int, str | None, datetime]]
-) -> None:
-    """Record many sends, (outbox id, provider id, when), in one executemany: a batch's
-    bookkeeping costs one statement, not one transaction per message."""
+async def mark_sent_held(
+    session: AsyncSession, sent: Collection[tuple[int, str | None, datetime]], token: datetime
+) -> set[int]:
+    """Record many sends, (outbox id, provider id, when), of rows this sender still holds under
+    `token`, in one statement; returns the ids recorded. A row whose lease ran out and that
+    another sender took is left to that sender (and is not among them).
+
+    Checking the lease and recording in one conditional UPDATE, rather than a locking SELECT
+    and an executemany, makes a batch's bookkeeping one statement."""
     if not sent:
-        return
-    # the table, not the entity: a list of parameters on the entity would be an ORM bulk update
-    table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            status=OutboxStatus.SENT,
-            provider_id=bindparam("b_provider"),
-            sent_at=bindparam("b_at", type_=UTCDateTime()),
-            claimed_until=None,
-        )
+        return set()
+    ids = [i for i, _provider, _at in sent]
+    # CASE id WHEN … THEN …: one row's own values in a statement that updates them all
+    provider = case({i: literal(p, String()) for i, p, _at in sent}, value=OutboxMessage.id)
+    at = case({i: literal(a, UTCDateTime()) for i, _p, a in sent}, value=OutboxMessage.id)
+    recorded = await session.scalars(
+        update(OutboxMessage)
+        .where(_held(ids, token))
+        .values(status=OutboxStatus.SENT, provider_id=provider, sent_at=at, claimed_until=None)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
     )
-    await session.execute(
-        stmt, [{"b_id": i, "b_provider": provider, "b_at": at} for i, provider, at in sent]
-    )
+    return set(recorded)
 
 
 async def last_sent_since(
@@ -375,30 +404,6 @@ async def followup_replied_to(session: AsyncSession, provider_ids: Sequence[str]
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
-
-
-async def hold_back_opted_out(
-    session: AsyncSession, rows: list[OutboxMessage]
-) -> list[OutboxMessage]:
-    """Cancel claimed rows addressed to a participant who opted out; returns the rest.
-
-    The conversation already cancels what is queued when a stop comes in; this second guard
-    catches whatever was written after it (a pass, a fallback, another branch of code)."""
-    asked = {r.participant_id for r in rows if r.kind != OPT_OUT_CONFIRMATION}
-    if not asked:
-        return rows
-    opted_out = set(
-        await session.scalars(
-            select(Participant.id).where(
-                Participant.id.in_(asked), Participant.opted_out_at.is_not(None)
-            )
-        )
-    )
-    held = [r.id for r in rows if r.participant_id in opted_out and r.kind != OPT_OUT_CONFIRMATION]
-    if not held:
-        return rows
-    await _cancel(session, OutboxMessage.id.in_(held), "participant opted out")
-    return [r for r in rows if r.id not in held]
 
 
 async def waiting_without_channel(

@@ -16,11 +16,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, or_, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from store.models import (
+    KEPT_OUTBOX_SQL,
     Answer,
     Base,
     FollowUp,
@@ -134,7 +148,7 @@ async def export(session: AsyncSession, participant: Participant) -> Export:
     return Export(record, photos)
 
 
-async def forget(session: AsyncSession, participant: Participant) -> list[str]:
+async def forget(session: AsyncSession, participant: Participant, now: datetime) -> list[str]:
     """Erase one participant's personal data; returns the photo files to delete inside the same
     transaction, before it commits (a photo erasure that fails then rolls the rows back too:
     a photo whose row is gone could never be found to erase again)."""
@@ -159,7 +173,7 @@ async def forget(session: AsyncSession, participant: Participant) -> list[str]:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.participant_id == participant.id)
-        .values(address="", payload=ERASED_PAYLOAD, last_error=None)
+        .values(address="", payload=ERASED_PAYLOAD, erased_at=now, last_error=None)
     )
     if followup_ids:
         await session.execute(
@@ -255,76 +269,97 @@ async def retention(
     on. Reads first and writes only what it found: a pass with nothing to do takes no write lock.
     """
     cutoff = now - timedelta(days=days)
-    inbox_ids = await _ids(
-        session,
-        select(InboxEvent.id).where(
-            InboxEvent.received_at < cutoff, cast(InboxEvent.payload, Text) != ERASED_TEXT
-        ),
-        batch,
+    inbox = (
+        select(InboxEvent.id)
+        .where(InboxEvent.received_at < cutoff, cast(InboxEvent.payload, Text) != ERASED_TEXT)
+        .order_by(InboxEvent.id)
     )
+    # through ix_outbox_kept, oldest first: an erased body has left that index, so what is read
+    # is what will be erased (and the few old messages still waiting); a message still waiting
+    # to be sent keeps its body, however old
+    outbox = (
+        select(OutboxMessage.id)
+        .where(
+            text(KEPT_OUTBOX_SQL),
+            OutboxMessage.created_at < cutoff,
+            OutboxMessage.status.not_in([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .order_by(OutboxMessage.created_at)
+    )
+    unknown = (
+        select(InboxEvent.id)
+        .where(
+            InboxEvent.received_at < now - timedelta(days=UNKNOWN_SENDER_DAYS),
+            InboxEvent.outcome == InboxOutcome.UNKNOWN_SENDER,
+            or_(InboxEvent.text != "", InboxEvent.sender != ""),
+        )
+        .order_by(InboxEvent.id)
+    )
+    photo = (
+        select(Greeting.id, Greeting.photo_path)
+        .where(
+            Greeting.created_at < cutoff,
+            Greeting.photo_path.is_not(None),
+            or_(Greeting.consent.is_(None), Greeting.consent != "yes"),
+        )
+        .order_by(Greeting.id)
+    )
+    found = await _found(session, batch, inbox=inbox, outbox=outbox, unknown=unknown, photo=photo)
+    inbox_ids = [i for i, _ in found["inbox"]]
+    outbox_ids = [i for i, _ in found["outbox"]]
+    unknown_ids = [i for i, _ in found["unknown"]]
+    photo_rows = found["photo"]
     if inbox_ids:
         await session.execute(
             update(InboxEvent).where(InboxEvent.id.in_(inbox_ids)).values(payload=ERASED_PAYLOAD)
         )
-    # a message still waiting to be sent keeps its body, however old
-    outbox_ids = await _ids(
-        session,
-        select(OutboxMessage.id).where(
-            OutboxMessage.created_at < cutoff,
-            OutboxMessage.status.not_in([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-            cast(OutboxMessage.payload, Text) != ERASED_TEXT,
-        ),
-        batch,
-    )
     if outbox_ids:
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(outbox_ids))
-            .values(payload=ERASED_PAYLOAD)
+            .values(payload=ERASED_PAYLOAD, erased_at=now)
         )
-    unknown_ids = await _ids(
-        session,
-        select(InboxEvent.id).where(
-            InboxEvent.received_at < now - timedelta(days=UNKNOWN_SENDER_DAYS),
-            InboxEvent.outcome == InboxOutcome.UNKNOWN_SENDER,
-            or_(InboxEvent.text != "", InboxEvent.sender != ""),
-        ),
-        batch,
-    )
     if unknown_ids:
         await session.execute(
             update(InboxEvent)
             .where(InboxEvent.id.in_(unknown_ids))
             .values(text="", sender="", payload=ERASED_PAYLOAD)
         )
-    photo_rows = (
-        await session.execute(
-            select(Greeting.id, Greeting.photo_path)
-            .where(
-                Greeting.created_at < cutoff,
-                Greeting.photo_path.is_not(None),
-                or_(Greeting.consent.is_(None), Greeting.consent != "yes"),
-            )
-            .order_by(Greeting.id)
-            .limit(batch)
-        )
-    ).all()
     if photo_rows:
         await session.execute(
             update(Greeting)
-            .where(Greeting.id.in_([r.id for r in photo_rows]))
+            .where(Greeting.id.in_([i for i, _ in photo_rows]))
             .values(photo_path=None)
         )
     return Retained(
         inbox_payloads=len(inbox_ids),
         outbox_bodies=len(outbox_ids),
         unknown_texts=len(unknown_ids),
-        photos=[r.photo_path for r in photo_rows if r.photo_path],
+        photos=[path for _, path in photo_rows if path],
     )
 
 
-async def _ids(session: AsyncSession, stmt: Select[int], batch: int) -> list[int]:
-    return list(await session.scalars(stmt.order_by(stmt.selected_columns[0]).limit(batch)))
+async def _found(
+    session: AsyncSession, batch: int, **questions: Select[Any, Any] | Select[Any]
+) -> dict[str, list[tuple[int, str | None]]]:
+    """The first `batch` rows each question finds, (id, photo path or None), by its name: one
+    statement for them all (a UNION ALL), as most passes find nothing and the pass runs every
+    tick."""
+    parts = []
+    for name, question in questions.items():
+        first = question.limit(batch).subquery()
+        path = first.c.photo_path if "photo_path" in first.c else null()
+        parts.append(
+            select(
+                literal(name, String()).label("kind"),
+                first.c.id,
+                type_coerce(path, String()).label("photo_path"),
+            )
+        )
+    found: dict[str, list[tuple[int, str | None]]] = {name: [] for name in questions}
+    for kind, row_id, path in await session.execute(union_all(*parts)):
+        found[kind].append((row_id, path))
+    return found
 
 
 async def retention_pass(

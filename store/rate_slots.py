@@ -24,13 +24,18 @@ _RESERVE = text(
             rate_slot.next_at, clock_timestamp() + make_interval(secs => CAST(:hold AS float8))
         )
         + make_interval(secs => CAST(:seconds AS float8))
-    RETURNING extract(epoch FROM next_at - clock_timestamp())
+    RETURNING extract(epoch FROM next_at), extract(epoch FROM clock_timestamp())
     """
 )
 
 
-async def reserve(session: AsyncSession, channel: str, seconds: float, hold: float = 0.0) -> float:
+async def reserve(
+    session: AsyncSession, channel: str, seconds: float, hold: float = 0.0
+) -> tuple[float, float]:
     """Reserve the next `seconds` of `channel`'s timeline, not starting before `hold` seconds
-    from now (a provider's retry-after); how many seconds from now the reserved slice ends."""
-    ends = await session.scalar(_RESERVE, {"channel": channel, "seconds": seconds, "hold": hold})
-    return float(ends)
+    from now (a provider's retry-after); when the reserved slice ends and when it was reserved,
+    in seconds on the database's clock."""
+    row = (
+        await session.execute(_RESERVE, {"channel": channel, "seconds": seconds, "hold": hold})
+    ).one()
+    return float(row[0]), float(row[1])

@@ -74,13 +74,14 @@ async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> int:
 
 async def cmd_forget(app: App, args: argparse.Namespace, out: TextIO) -> int:
     await app.start()
-    programme = await app.programme(args.programme, datetime.now(UTC))
+    now = datetime.now(UTC)
+    programme = await app.programme(args.programme, now)
     async with app.sessions() as session, session.begin():
         participant = await personal_data.find(session, programme.id, args.id)
         if participant is None:
             raise UnknownParticipant(args.id, programme.id)
         row_id = participant.id
-        photos = await personal_data.forget(session, participant)
+        photos = await personal_data.forget(session, participant, now)
         # inside the transaction: a photo storage out of reach rolls the erasure back whole
         # (try again), rather than leaving photos nobody can find to erase any more
         for name in photos:

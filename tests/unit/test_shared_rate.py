@@ -16,10 +16,11 @@ class Timeline:
         self.next_at = 0.0
         self.reservations = 0
 
-    async def reserve(self, seconds: float, hold: float) -> float:
+    async def reserve(self, seconds: float, hold: float) -> tuple[float, float]:
         self.reservations += 1
         self.next_at = max(self.next_at, self.clock[0] + hold) + seconds
-        return self.next_at - self.clock[0]
+        # the database's clock is not this one: a thousand seconds ahead
+        return self.next_at + 1000, self.clock[0] + 1000
 
 
 def most_in_one_second(times: list[float]) -> int:
@@ -71,3 +72,56 @@ async def test_a_retry_after_holds_back_the_next_reservation() -> None:
     bucket.pause(5)
     await bucket.acquire()
     assert clock[0] >= 5
+
+
+class SlowTimeline(Timeline):
+    """A reservation that waits for the row lock before the database reads its clock (another
+    instance's reservation committing), then comes back at once: the read is late in the round
+    trip, not in its middle."""
+
+    def __init__(self, clock: list[float], sleep: object, wait: float) -> None:
+        super().__init__(clock)
+        self.sleep = sleep
+        self.wait = wait
+        self.calls = 0
+
+    async def reserve(self, seconds: float, hold: float) -> tuple[float, float]:
+        self.calls += 1
+        if self.calls % 2 == 0:
+            # every other one waits: the instances' reservations meet at the row lock
+            await self.sleep(self.wait)  # type: ignore[operator]
+        return await super().reserve(seconds, hold)
+
+
+async def test_a_reservation_that_waited_for_the_lock_is_not_placed_early() -> None:
+    clock = [0.0]
+    sleepers: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        wake = clock[0] + seconds
+        sleepers.append(wake)
+        while clock[0] < wake:
+            await asyncio.sleep(0)
+            if min(sleepers) == wake:
+                clock[0] = wake
+        sleepers.remove(wake)
+
+    rate = 20
+    timeline = SlowTimeline(clock, sleep, wait=0.04)
+    buckets = [
+        SharedBucket(rate, timeline.reserve, clock=lambda: clock[0], sleep=sleep) for _ in range(2)
+    ]
+    sent: list[float] = []
+
+    async def instance(bucket: SharedBucket) -> None:
+        for _ in range(100):
+            await bucket.acquire()
+            sent.append(clock[0])
+
+    await asyncio.gather(*(instance(b) for b in buckets))
+    assert most_in_one_second(sent) <= rate
+    # every send at least three quarters of a slot after the one before, whichever instance made it
+    gaps = [b - a for a, b in zip(sorted(sent), sorted(sent)[1:], strict=False)]
+    assert min(gaps) >= 0.75 / rate - 1e-9
+    # and the round trips cost little of the rate: 200 sends in about 10 s
+    assert max(sent) < 200 / rate * 1.15
