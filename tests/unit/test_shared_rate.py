@@ -125,3 +125,57 @@ async def test_a_reservation_that_waited_for_the_lock_is_not_placed_early() -> N
     assert min(gaps) >= 0.75 / rate - 1e-9
     # and the round trips cost little of the rate: 200 sends in about 10 s
     assert max(sent) < 200 / rate * 1.15
+
+
+class FirstSlowTimeline(Timeline):
+    """The first reservations' round trips are slow (a loaded machine), the later ones quick:
+    each slice then reserves room for the slow round trip's uncertainty, more than its slots."""
+
+    def __init__(self, clock: list[float], sleep: object, slow: int, wait: float) -> None:
+        super().__init__(clock)
+        self.sleep = sleep
+        self.slow = slow
+        self.wait = wait
+
+    async def reserve(self, seconds: float, hold: float) -> tuple[float, float]:
+        if self.reservations < self.slow:
+            await self.sleep(self.wait)  # type: ignore[operator]
+        return await super().reserve(seconds, hold)
+
+
+async def test_a_late_send_in_a_wide_slice_stays_a_slot_from_the_next_instance() -> None:
+    clock = [0.0]
+    sleepers: list[float] = []
+    # a busy event loop wakes a little late, within what a slot allows (a quarter of 25 ms)
+    oversleep = 0.004
+
+    async def sleep(seconds: float) -> None:
+        wake = clock[0] + seconds + oversleep
+        sleepers.append(wake)
+        while clock[0] < wake:
+            await asyncio.sleep(0)
+            if min(sleepers) == wake:
+                clock[0] = wake
+        sleepers.remove(wake)
+
+    rate = 40
+    # the slow round trip (12 ms) widens each slice by 12 ms: more than the lateness a slot
+    # allows, less than a slot
+    timeline = FirstSlowTimeline(clock, sleep, slow=1, wait=0.012)
+    buckets = [
+        SharedBucket(rate, timeline.reserve, clock=lambda: clock[0], sleep=sleep) for _ in range(2)
+    ]
+    sent: list[float] = []
+
+    async def instance(bucket: SharedBucket) -> None:
+        for _ in range(120):
+            await bucket.acquire()
+            sent.append(clock[0])
+
+    await asyncio.gather(*(instance(b) for b in buckets))
+    # each send lies in a slot of its own, whichever instance made it: never closer to the one
+    # before than a slot less the lateness a slot allows (16 ms at 40/s before the fix: a last
+    # slot that only started inside its slice; 42 sends in one second in a CI run)
+    gaps = [b - a for a, b in zip(sorted(sent), sorted(sent)[1:], strict=False)]
+    assert min(gaps) >= 1 / rate - 0.25 / rate - 1e-9
+    assert most_in_one_second(sent) <= rate + 1
