@@ -4,6 +4,7 @@ and together never put more than the rate in any second."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from scheduler.rate_limit import SharedBucket
 
@@ -23,6 +24,23 @@ class Timeline:
         return self.next_at + 1000, self.clock[0] + 1000
 
 
+def shared_sleep(clock: list[float], late: float = 0.0) -> Callable[[float], Awaitable[None]]:
+    """A sleep on one virtual clock for several instances: the clock moves to the earliest
+    wake-up; `late` wakes each sleeper that much after it asked (a busy event loop)."""
+    sleepers: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        wake = clock[0] + seconds + late
+        sleepers.append(wake)
+        while clock[0] < wake:
+            await asyncio.sleep(0)
+            if min(sleepers) == wake:
+                clock[0] = wake
+        sleepers.remove(wake)
+
+    return sleep
+
+
 def most_in_one_second(times: list[float]) -> int:
     times = sorted(times)
     return max(sum(1 for u in times if t <= u < t + 1 - 1e-9) for t in times)
@@ -30,17 +48,7 @@ def most_in_one_second(times: list[float]) -> int:
 
 async def test_two_buckets_on_one_timeline_stay_within_one_rate() -> None:
     clock = [0.0]
-    sleepers: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        # both instances wait on one virtual clock: it moves to the earliest wake-up
-        wake = clock[0] + seconds
-        sleepers.append(wake)
-        while clock[0] < wake:
-            await asyncio.sleep(0)
-            if min(sleepers) == wake:
-                clock[0] = wake
-        sleepers.remove(wake)
+    sleep = shared_sleep(clock)
 
     timeline = Timeline(clock)
     buckets = [
@@ -95,16 +103,7 @@ class SlowTimeline(Timeline):
 
 async def test_a_reservation_that_waited_for_the_lock_is_not_placed_early() -> None:
     clock = [0.0]
-    sleepers: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        wake = clock[0] + seconds
-        sleepers.append(wake)
-        while clock[0] < wake:
-            await asyncio.sleep(0)
-            if min(sleepers) == wake:
-                clock[0] = wake
-        sleepers.remove(wake)
+    sleep = shared_sleep(clock)
 
     rate = 20
     timeline = SlowTimeline(clock, sleep, wait=0.04)
@@ -145,18 +144,8 @@ class FirstSlowTimeline(Timeline):
 
 async def test_a_late_send_in_a_wide_slice_stays_a_slot_from_the_next_instance() -> None:
     clock = [0.0]
-    sleepers: list[float] = []
     # a busy event loop wakes a little late, within what a slot allows (a quarter of 25 ms)
-    oversleep = 0.004
-
-    async def sleep(seconds: float) -> None:
-        wake = clock[0] + seconds + oversleep
-        sleepers.append(wake)
-        while clock[0] < wake:
-            await asyncio.sleep(0)
-            if min(sleepers) == wake:
-                clock[0] = wake
-        sleepers.remove(wake)
+    sleep = shared_sleep(clock, late=0.004)
 
     rate = 40
     # the slow round trip (12 ms) widens each slice by 12 ms: more than the lateness a slot
